@@ -1,0 +1,88 @@
+import type { AppView, Cause, Closer, Confidence, Ending, Handshake, RstReason, Side, TcpState } from './labels.js';
+
+export interface Endpoint {
+  ip: string;
+  port: number;
+}
+
+/** One packet of a connection as the ladder diagram draws it (kept for the handshake and the teardown). */
+export interface LadderPacket {
+  /** Run-wide frame number (equals Wireshark's frame number for a single file). */
+  frame: number;
+  /** ISO 8601 UTC at the capture's resolution. */
+  time: string;
+  /** Seconds since the connection's first packet (float, for gaps and drawing). */
+  rel: number;
+  from: Side;
+  /** Flags as Wireshark writes them: "SYN", "SYN, ACK", "FIN, ACK", "RST", "RST, ACK", "PSH, ACK" … */
+  flags: string;
+  /** Sequence and acknowledgement numbers relative to each side's initial sequence number (absolute when midstream). */
+  seq: number;
+  ack: number;
+  len: number;
+  /** Scaled window in bytes (the raw field when the scale is unknown). */
+  win: number;
+  /** What this packet means for the teardown: "retransmission", "keep-alive", "zero window", "out-of-window RST", … */
+  note: string;
+}
+
+/** A state an end entered, and when (seconds since the connection's first packet). */
+export interface StateChange {
+  state: TcpState;
+  rel: number;
+  frame: number;
+}
+
+export interface EndSummary {
+  /** Inferred final state of this end. */
+  state: TcpState;
+  states: StateChange[];
+  /** Frames this end sent, payload bytes it sent (not counting retransmissions). */
+  retransmissions: number;
+  keepAlives: number;
+  zeroWindows: number;
+  /** Bytes this end sent that the other end acknowledged but, judging by its window, never read (best effort). */
+  finFrame: number | null;
+  finAcked: boolean;
+  rstFrames: number[];
+}
+
+/**
+ * One connection's record: what `--format json|ndjson|csv` writes. Field names are part of the interface.
+ */
+export interface ConnectionRecord {
+  id: number;
+  client: Endpoint;
+  server: Endpoint;
+  /** ISO 8601 UTC, at the capture's resolution. */
+  start: string;
+  end: string;
+  durationMs: number;
+  packets: { client: number; server: number };
+  /** Payload bytes. */
+  bytes: { client: number; server: number };
+  handshake: Handshake;
+  midstream: boolean;
+  ending: Ending;
+  cause: Cause | null;
+  closer: Closer | null;
+  closeWaitMs: number | null;
+  finWait2Ms: number | null;
+  rstReason: RstReason | null;
+  confidence: Confidence;
+  /** Why confidence is lower than high (capture began mid-connection, ended while open, evicted, …). */
+  confidenceReasons: string[];
+  appView: { client: AppView; server: AppView };
+  /** Frame numbers of the packets that decided the label. */
+  evidence: number[];
+  explanation: string;
+  /** Encapsulation the connection was carried in ("" when none). */
+  tunnel: string;
+  /** Incarnation of this 4-tuple in the capture (1 for the first; port reuse makes 2, 3, …). */
+  incarnation: number;
+  endpoints: { client: EndSummary; server: EndSummary };
+  /** Out-of-window RSTs seen and ignored (RFC 5961), bad checksums, duplicates… */
+  anomalies: string[];
+  /** The handshake and the teardown packets, bounded, for the ladder diagram. */
+  ladder: LadderPacket[];
+}

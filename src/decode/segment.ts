@@ -115,18 +115,19 @@ export function newTcpSegment(): TcpSegment {
   };
 }
 
-/** Why a frame was not turned into a TcpSegment. Counted per run; listed with --verbose. */
-export const enum DecodeOutcome {
+/** Why a frame was or was not turned into a TcpSegment. Counted per run; listed with --verbose. */
+export const DecodeOutcome = {
   /** A TCP segment: the TcpSegment is filled. */
-  Tcp = 0,
+  Tcp: 0,
   /** A well-formed frame of another protocol (UDP, ICMP, ARP, …): counted, not decoded further. */
-  NotTcp = 1,
+  NotTcp: 1,
   /** An IP fragment (not the first, or a first fragment whose TCP header is incomplete): counted and skipped. */
-  Fragment = 2,
-  /** Too short to decode (snap length cut it inside a header the decoder needs). */
-  TooShort = 3,
-  /** Malformed header (bad IHL, data offset < 5, bad lengths…). */
-  Malformed = 4,
+  Fragment: 2,
+  /** Too short to decode (the snap length cut it inside a header the decoder needs). */
+  TooShort: 3,
+  /** Malformed header (IHL < 5, data offset < 5, lengths that contradict each other…). */
+  Malformed: 4,
   /** Link type the decoder does not know. */
-  UnknownLinkType = 5,
-}
+  UnknownLinkType: 5,
+} as const;
+export type DecodeOutcome = (typeof DecodeOutcome)[keyof typeof DecodeOutcome];

@@ -1,0 +1,86 @@
+import type { RawPacket } from '../capture/raw-packet.js';
+import { buildRecord } from '../classify/build-record.js';
+import { DEFAULT_CLASSIFIER_OPTIONS, type ClassifierOptions } from '../classify/classifier.js';
+import type { ConnectionRecord } from '../classify/record.js';
+import type { Connection } from '../conn/connection.js';
+import { ConnectionTable, DEFAULT_TABLE_OPTIONS, type ConnectionTableOptions, type EmitReason } from '../conn/connection-table.js';
+import { toSeconds } from '../conn/time.js';
+import { Decoder } from '../decode/decoder.js';
+import { DecodeOutcome, newTcpSegment } from '../decode/segment.js';
+
+export interface AnalyzerOptions {
+  classifier: ClassifierOptions;
+  table: ConnectionTableOptions;
+}
+
+export const DEFAULT_ANALYZER_OPTIONS: AnalyzerOptions = {
+  classifier: DEFAULT_CLASSIFIER_OPTIONS,
+  table: DEFAULT_TABLE_OPTIONS,
+};
+
+/**
+ * The push pipeline shared by offline analysis and live capture: frames in (ingest), connection records out
+ * (onRecord) as each connection is classified. Frames get run-wide numbers in the order they are pushed: for one
+ * file that is Wireshark's frame number; for several merged files it is the number mergecap's output would give.
+ */
+export class Analyzer {
+  readonly decoder = new Decoder();
+  readonly table: ConnectionTable;
+  private readonly seg = newTcpSegment();
+  frames = 0;
+  firstSec = -1;
+  firstNs = 0;
+  lastSec = -1;
+  lastNs = 0;
+  tsDigits = 6;
+  /** A later end of the capture than its last frame (pcapng isb_endtime), float seconds; 0 when none. */
+  recordedEnd = 0;
+  records = 0;
+  outOfWindowRsts = 0;
+
+  constructor(
+    private readonly opts: AnalyzerOptions,
+    private readonly onRecord: (record: ConnectionRecord) => void,
+  ) {
+    this.table = new ConnectionTable(opts.table, (conn, reason, now) => this.emit(conn, reason, now));
+  }
+
+  /** Feeds one captured frame. The RawPacket is not kept. */
+  ingest(pkt: RawPacket): void {
+    const frame = ++this.frames;
+    if (this.firstSec < 0) {
+      this.firstSec = pkt.tsSec;
+      this.firstNs = pkt.tsNs;
+      this.tsDigits = pkt.tsDigits;
+    }
+    // The capture's end is its latest timestamp (frames are not always in order).
+    if (pkt.tsSec > this.lastSec || (pkt.tsSec === this.lastSec && pkt.tsNs > this.lastNs)) {
+      this.lastSec = pkt.tsSec;
+      this.lastNs = pkt.tsNs;
+    }
+    if (pkt.tsDigits > this.tsDigits) this.tsDigits = pkt.tsDigits;
+    const seg = this.seg;
+    if (this.decoder.decode(pkt, seg) !== DecodeOutcome.Tcp) return;
+    seg.frame = frame;
+    this.table.onSegment(seg);
+  }
+
+  /** Capture end for the classifier: the last frame, or a later end the capture file recorded. */
+  captureEnd(): number {
+    const last = this.lastSec < 0 ? 0 : toSeconds(this.lastSec, this.lastNs);
+    return Math.max(last, this.recordedEnd);
+  }
+
+  /** Classifies and emits every connection still held (end of the capture, or of a live session). */
+  finish(): void {
+    this.table.now = Math.max(this.table.now, this.captureEnd());
+    this.table.flush();
+  }
+
+  private emit(conn: Connection, reason: EmitReason, now: number): void {
+    const captureEnd = reason === 'end-of-capture' || reason === 'finished' ? this.captureEnd() : now;
+    this.outOfWindowRsts += conn.client.outOfWindowRsts + conn.server.outOfWindowRsts;
+    this.records++;
+    this.onRecord(buildRecord(conn, this.opts.classifier, { captureEnd, reason }));
+  }
+}

@@ -1,0 +1,319 @@
+import { TCP_ACK, TCP_RST, TCP_SYN, type TcpSegment } from '../decode/segment.js';
+import { Connection } from './connection.js';
+import { toSeconds } from './time.js';
+
+export interface ConnectionTableOptions {
+  /** Connections held at once; beyond it the least recently active are classified and evicted. */
+  maxConnections: number;
+  /** Capture-time seconds a finished connection stays, for late retransmissions and RSTs, before it is emitted. */
+  graceSeconds: number;
+}
+
+export const DEFAULT_TABLE_OPTIONS: ConnectionTableOptions = {
+  maxConnections: 100_000,
+  graceSeconds: 10,
+};
+
+/** Why a connection left the table. */
+export type EmitReason = 'finished' | 'evicted' | 'superseded' | 'end-of-capture';
+
+export type EmitFn = (conn: Connection, reason: EmitReason, nowSec: number) => void;
+
+/**
+ * What is kept of an evicted connection: enough to recognise its later packets (so they continue it instead of
+ * opening a phantom connection) and to count them.
+ */
+interface Tombstone {
+  hash: number;
+  id: number;
+  ipVersion: 4 | 6;
+  clientAddr: Uint32Array;
+  serverAddr: Uint32Array;
+  clientPort: number;
+  serverPort: number;
+  clientIsn: number;
+  hasClientIsn: boolean;
+  laterPackets: number;
+  next: Tombstone | null;
+}
+
+/** Symmetric hash of the 4-tuple: the same for both directions (the endpoint hashes are added). */
+function endpointHash(addr: Uint32Array, port: number): number {
+  let h = Math.imul(port ^ 0x9e3779b9, 0x85ebca6b);
+  h = Math.imul(h ^ addr[0]!, 0xc2b2ae35);
+  h = Math.imul(h ^ addr[1]!, 0x85ebca6b);
+  h = Math.imul(h ^ addr[2]!, 0xc2b2ae35);
+  h = Math.imul(h ^ addr[3]!, 0x85ebca6b);
+  return h ^ (h >>> 15);
+}
+
+function sameAddr(a: Uint32Array, b: Uint32Array): boolean {
+  return a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
+}
+
+/** 0 when `seg` belongs to the tuple with `seg` from the client, 1 from the server, -1 not this tuple. */
+function direction(
+  seg: TcpSegment,
+  ipVersion: number,
+  clientAddr: Uint32Array,
+  serverAddr: Uint32Array,
+  clientPort: number,
+  serverPort: number,
+): number {
+  if (seg.ipVersion !== ipVersion) return -1;
+  if (seg.srcPort === clientPort && seg.dstPort === serverPort && sameAddr(seg.srcAddr, clientAddr) && sameAddr(seg.dstAddr, serverAddr)) return 0;
+  if (seg.srcPort === serverPort && seg.dstPort === clientPort && sameAddr(seg.srcAddr, serverAddr) && sameAddr(seg.dstAddr, clientAddr)) return 1;
+  return -1;
+}
+
+/**
+ * The connection table: finds the connection of each segment (no allocation on lookup: a Map from the 32-bit
+ * symmetric hash to a chain), starts new incarnations on port reuse, emits finished connections after a grace
+ * period in capture time, and bounds memory by evicting the least recently active connections.
+ */
+export class ConnectionTable {
+  private readonly buckets = new Map<number, Connection>();
+  private readonly tombstones = new Map<number, Tombstone>();
+  private tombstoneOrder: Tombstone[] = [];
+  private tombstoneHead = 0;
+  private lruHead: Connection | null = null;
+  private lruTail: Connection | null = null;
+  private finishedQueue: Connection[] = [];
+  private finishedHead = 0;
+  private nextId = 1;
+  private nextSweep = 0;
+  /** Incarnation counters per tuple are kept on the live connection; evicted tuples restart at the tombstone. */
+  size = 0;
+  peakSize = 0;
+  evicted = 0;
+  packetsOfEvicted = 0;
+  /** Latest capture time seen (float seconds). */
+  now = 0;
+
+  constructor(
+    private readonly opts: ConnectionTableOptions,
+    private readonly emit: EmitFn,
+  ) {}
+
+  /** Feeds one TCP segment. */
+  onSegment(seg: TcpSegment): void {
+    const t = toSeconds(seg.tsSec, seg.tsNs);
+    if (t > this.now) this.now = t;
+    const hash = (endpointHash(seg.srcAddr, seg.srcPort) + endpointHash(seg.dstAddr, seg.dstPort)) | 0;
+
+    let conn = this.buckets.get(hash) ?? null;
+    let dir = -1;
+    while (conn !== null) {
+      dir = direction(seg, conn.ipVersion, conn.clientAddr, conn.serverAddr, conn.clientPort, conn.serverPort);
+      if (dir >= 0) break;
+      conn = conn.bucketNext;
+    }
+
+    const flags = seg.flags;
+    const bareSyn = (flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN;
+    if (conn !== null) {
+      // Port reuse: a SYN from the client with a new ISN starts a new incarnation (never a continuation); a SYN
+      // with the same ISN is a retransmission. A SYN from the "server" side with a new ISN is the reverse tuple
+      // being opened anew after the connection ended.
+      if (bareSyn && (!conn.client.hasIsn || conn.client.isn !== seg.seq || dir === 1) && this.isNewIncarnation(conn, dir)) {
+        const incarnation = conn.incarnation + 1;
+        this.remove(conn);
+        this.emit(conn, 'superseded', t);
+        conn = this.create(seg, hash);
+        conn.incarnation = incarnation;
+        this.touch(conn);
+        return;
+      }
+      conn.onSegment(seg, dir === 1);
+      this.touch(conn);
+      if (conn.finished && !conn.inFinishedQueue) {
+        conn.inFinishedQueue = true;
+        this.finishedQueue.push(conn);
+      }
+    } else {
+      const tomb = bareSyn ? null : this.findTombstone(seg, hash);
+      if (tomb !== null) {
+        tomb.laterPackets++;
+        this.packetsOfEvicted++;
+      } else {
+        conn = this.create(seg, hash);
+        this.touch(conn);
+      }
+    }
+
+    if (t >= this.nextSweep) {
+      this.nextSweep = t + 1;
+      this.sweep(t);
+    }
+  }
+
+  private isNewIncarnation(conn: Connection, dir: number): boolean {
+    // A SYN with a different ISN from the same client: the old incarnation is over (closed, TIME_WAIT, reset,
+    // or abandoned — a client only reuses the tuple once its side is gone).
+    if (dir === 0) return true;
+    // From the server side: only once the connection has ended (the tuple is reused in reverse).
+    return conn.finished;
+  }
+
+  private create(seg: TcpSegment, hash: number): Connection {
+    const conn = new Connection();
+    const senderIsServer = conn.init(seg, this.nextId++, hash);
+    conn.bucketNext = this.buckets.get(hash) ?? null;
+    this.buckets.set(hash, conn);
+    this.size++;
+    if (this.size > this.peakSize) this.peakSize = this.size;
+    // A tuple evicted earlier and now reopened by a SYN: the tombstone has done its job.
+    this.dropTombstone(seg, hash);
+    conn.onSegment(seg, senderIsServer);
+    if (this.size > this.opts.maxConnections) this.evictOldest(toSeconds(seg.tsSec, seg.tsNs), conn);
+    return conn;
+  }
+
+  /** Moves a connection to the most-recent end of the LRU list. */
+  private touch(conn: Connection): void {
+    if (this.lruTail === conn) return;
+    if (conn.lruPrev !== null || conn.lruNext !== null || this.lruHead === conn) this.unlinkLru(conn);
+    conn.lruPrev = this.lruTail;
+    conn.lruNext = null;
+    if (this.lruTail !== null) this.lruTail.lruNext = conn;
+    this.lruTail = conn;
+    if (this.lruHead === null) this.lruHead = conn;
+  }
+
+  private unlinkLru(conn: Connection): void {
+    if (conn.lruPrev !== null) conn.lruPrev.lruNext = conn.lruNext;
+    else if (this.lruHead === conn) this.lruHead = conn.lruNext;
+    if (conn.lruNext !== null) conn.lruNext.lruPrev = conn.lruPrev;
+    else if (this.lruTail === conn) this.lruTail = conn.lruPrev;
+    conn.lruPrev = null;
+    conn.lruNext = null;
+  }
+
+  private remove(conn: Connection): void {
+    let prev: Connection | null = null;
+    let cur = this.buckets.get(conn.hash) ?? null;
+    while (cur !== null && cur !== conn) {
+      prev = cur;
+      cur = cur.bucketNext;
+    }
+    if (cur === conn) {
+      if (prev === null) {
+        if (conn.bucketNext === null) this.buckets.delete(conn.hash);
+        else this.buckets.set(conn.hash, conn.bucketNext);
+      } else {
+        prev.bucketNext = conn.bucketNext;
+      }
+      this.size--;
+    }
+    conn.bucketNext = null;
+    this.unlinkLru(conn);
+  }
+
+  /** Emits finished connections whose grace period has passed. */
+  private sweep(now: number): void {
+    const q = this.finishedQueue;
+    const grace = this.opts.graceSeconds;
+    let requeue: Connection[] | null = null;
+    while (this.finishedHead < q.length) {
+      const conn = q[this.finishedHead]!;
+      if (conn.finishedTime + grace > now) break;
+      this.finishedHead++;
+      if (!conn.inFinishedQueue) continue; // already gone (superseded or evicted)
+      if (conn.lastTime + grace > now) {
+        // Late packets arrived after it finished: give it another grace period.
+        (requeue ??= []).push(conn);
+        continue;
+      }
+      conn.inFinishedQueue = false;
+      this.remove(conn);
+      this.emit(conn, 'finished', now);
+    }
+    if (requeue !== null) for (const c of requeue) q.push(c);
+    if (this.finishedHead > 1024 && this.finishedHead * 2 > q.length) {
+      this.finishedQueue = q.slice(this.finishedHead);
+      this.finishedHead = 0;
+    }
+  }
+
+  private evictOldest(now: number, keep: Connection): void {
+    let victim = this.lruHead;
+    if (victim === keep) victim = victim.lruNext;
+    if (victim === null) return;
+    victim.inFinishedQueue = false;
+    this.remove(victim);
+    this.evicted++;
+    this.addTombstone(victim);
+    this.emit(victim, victim.finished ? 'finished' : 'evicted', now);
+  }
+
+  private addTombstone(conn: Connection): void {
+    const tomb: Tombstone = {
+      hash: conn.hash,
+      id: conn.id,
+      ipVersion: conn.ipVersion,
+      clientAddr: conn.clientAddr,
+      serverAddr: conn.serverAddr,
+      clientPort: conn.clientPort,
+      serverPort: conn.serverPort,
+      clientIsn: conn.client.isn,
+      hasClientIsn: conn.client.hasIsn,
+      laterPackets: 0,
+      next: this.tombstones.get(conn.hash) ?? null,
+    };
+    this.tombstones.set(conn.hash, tomb);
+    this.tombstoneOrder.push(tomb);
+    // Bounded: at most as many tombstones as live connections; the oldest go first.
+    const live = this.tombstoneOrder.length - this.tombstoneHead;
+    if (live > this.opts.maxConnections) {
+      const old = this.tombstoneOrder[this.tombstoneHead++]!;
+      this.unlinkTombstone(old);
+      if (this.tombstoneHead > 4096 && this.tombstoneHead * 2 > this.tombstoneOrder.length) {
+        this.tombstoneOrder = this.tombstoneOrder.slice(this.tombstoneHead);
+        this.tombstoneHead = 0;
+      }
+    }
+  }
+
+  private unlinkTombstone(tomb: Tombstone): void {
+    let prev: Tombstone | null = null;
+    let cur = this.tombstones.get(tomb.hash) ?? null;
+    while (cur !== null && cur !== tomb) {
+      prev = cur;
+      cur = cur.next;
+    }
+    if (cur === null) return;
+    if (prev === null) {
+      if (tomb.next === null) this.tombstones.delete(tomb.hash);
+      else this.tombstones.set(tomb.hash, tomb.next);
+    } else {
+      prev.next = tomb.next;
+    }
+  }
+
+  private findTombstone(seg: TcpSegment, hash: number): Tombstone | null {
+    let t = this.tombstones.get(hash) ?? null;
+    while (t !== null) {
+      if (direction(seg, t.ipVersion, t.clientAddr, t.serverAddr, t.clientPort, t.serverPort) >= 0) return t;
+      t = t.next;
+    }
+    return null;
+  }
+
+  private dropTombstone(seg: TcpSegment, hash: number): void {
+    const t = this.findTombstone(seg, hash);
+    if (t !== null) this.unlinkTombstone(t);
+  }
+
+  /** Emits every connection still held (end of the capture), oldest activity first. */
+  flush(): void {
+    const now = this.now;
+    while (this.lruHead !== null) {
+      const conn = this.lruHead;
+      conn.inFinishedQueue = false;
+      this.remove(conn);
+      this.emit(conn, conn.finished ? 'finished' : 'end-of-capture', now);
+    }
+    this.finishedQueue = [];
+    this.finishedHead = 0;
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * A bounded trace of one connection's packets for the ladder diagram and the evidence: the first packets (the
+ * handshake), the first control packets after it (FIN, RST, SYN), and the last packets (the teardown). Stored in
+ * typed arrays, 8 words a packet, so that tracing costs no allocation per packet; the ring and the control list are
+ * only allocated once a connection gets past its handshake, which keeps SYN floods cheap.
+ */
+
+export const NOTE = {
+  none: 0,
+  retransmission: 1,
+  keepAlive: 2,
+  zeroWindow: 3,
+  zeroWindowProbe: 4,
+  outOfWindowRst: 5,
+  gap: 6,
+  synRetransmission: 7,
+  finRetransmission: 8,
+  dataAfterFin: 9,
+} as const;
+export type NoteCode = (typeof NOTE)[keyof typeof NOTE];
+
+export const NOTE_TEXT: readonly string[] = [
+  '',
+  'retransmission',
+  'keep-alive',
+  'zero window',
+  'zero-window probe',
+  'out-of-window RST (ignored)',
+  'previous segment not captured',
+  'SYN retransmission',
+  'FIN retransmission',
+  'data after FIN',
+];
+
+const WORDS = 8;
+const HEAD_SLOTS = 4;
+const CONTROL_SLOTS = 8;
+const RING_SLOTS = 16;
+
+/** One packet as read back from the trace. */
+export interface TracedPacket {
+  frame: number;
+  tsSec: number;
+  tsNs: number;
+  fromServer: boolean;
+  flags: number;
+  note: NoteCode;
+  seq: number;
+  ack: number;
+  len: number;
+  win: number;
+}
+
+export class LadderTrace {
+  private head = new Uint32Array(HEAD_SLOTS * WORDS);
+  private headN = 0;
+  private control: Uint32Array | null = null;
+  private controlN = 0;
+  private ring: Uint32Array | null = null;
+  private ringN = 0;
+  private ringPos = 0;
+
+  add(
+    frame: number,
+    tsSec: number,
+    tsNs: number,
+    fromServer: boolean,
+    flags: number,
+    note: NoteCode,
+    seq: number,
+    ack: number,
+    len: number,
+    win: number,
+  ): void {
+    let arr: Uint32Array;
+    let slot: number;
+    if (this.headN < HEAD_SLOTS) {
+      arr = this.head;
+      slot = this.headN++;
+    } else {
+      // Control packets (SYN, FIN, RST) are pinned so that a long tail of keep-alives cannot push them out.
+      if ((flags & 0x07) !== 0 && this.controlN < CONTROL_SLOTS) {
+        if (this.control === null) this.control = new Uint32Array(CONTROL_SLOTS * WORDS);
+        this.write(this.control, this.controlN++, frame, tsSec, tsNs, fromServer, flags, note, seq, ack, len, win);
+        return;
+      }
+      if (this.ring === null) this.ring = new Uint32Array(RING_SLOTS * WORDS);
+      arr = this.ring;
+      slot = this.ringPos;
+      this.ringPos = (this.ringPos + 1) % RING_SLOTS;
+      if (this.ringN < RING_SLOTS) this.ringN++;
+    }
+    this.write(arr, slot, frame, tsSec, tsNs, fromServer, flags, note, seq, ack, len, win);
+  }
+
+  private write(
+    arr: Uint32Array,
+    slot: number,
+    frame: number,
+    tsSec: number,
+    tsNs: number,
+    fromServer: boolean,
+    flags: number,
+    note: NoteCode,
+    seq: number,
+    ack: number,
+    len: number,
+    win: number,
+  ): void {
+    const o = slot * WORDS;
+    arr[o] = frame;
+    arr[o + 1] = tsSec;
+    arr[o + 2] = tsNs;
+    arr[o + 3] = (fromServer ? 0x8000_0000 : 0) | (note << 16) | (flags & 0xffff);
+    arr[o + 4] = seq;
+    arr[o + 5] = ack;
+    arr[o + 6] = len;
+    arr[o + 7] = win > 0xffff_ffff ? 0xffff_ffff : win;
+  }
+
+  /** Rewrites the note of the packet with this frame number, wherever it is kept (e.g. a RST found out of window). */
+  setNote(frame: number, note: NoteCode): void {
+    for (const [arr, n] of this.regions()) {
+      for (let i = 0; i < n; i++) {
+        const o = i * WORDS;
+        if (arr[o] === frame) arr[o + 3] = (arr[o + 3]! & 0x8000_ffff) | (note << 16);
+      }
+    }
+  }
+
+  private regions(): [Uint32Array, number][] {
+    const out: [Uint32Array, number][] = [[this.head, this.headN]];
+    if (this.control) out.push([this.control, this.controlN]);
+    if (this.ring) out.push([this.ring, this.ringN]);
+    return out;
+  }
+
+  /** All kept packets in frame order, without duplicates. Allocates: called once, when the record is built. */
+  packets(): TracedPacket[] {
+    const seen = new Set<number>();
+    const out: TracedPacket[] = [];
+    for (const [arr, n] of this.regions()) {
+      for (let i = 0; i < n; i++) {
+        const o = i * WORDS;
+        const frame = arr[o]!;
+        if (seen.has(frame)) continue;
+        seen.add(frame);
+        const meta = arr[o + 3]!;
+        out.push({
+          frame,
+          tsSec: arr[o + 1]!,
+          tsNs: arr[o + 2]!,
+          fromServer: (meta & 0x8000_0000) !== 0,
+          flags: meta & 0xffff,
+          note: ((meta >>> 16) & 0x7fff) as NoteCode,
+          seq: arr[o + 4]!,
+          ack: arr[o + 5]!,
+          len: arr[o + 6]!,
+          win: arr[o + 7]!,
+        });
+      }
+    }
+    out.sort((a, b) => a.frame - b.frame);
+    return out;
+  }
+}

@@ -225,7 +225,9 @@ function classifyReset(conn: Connection, r: EndpointTrack, opts: ClassifierOptio
       }
       v.ending = 'abortive-rst';
       v.cause = 'data-after-close';
-      v.rstReason = 'TCP_ABORT_ON_DATA';
+      // Once its FIN was acknowledged, a closed (orphaned) socket lives on as a FIN_WAIT_2 timewait mini-socket,
+      // which resets data (tcp_timewait_state_process); before that the full socket does (tcp_rcv_state_process).
+      v.rstReason = r.finAcked && r.finAckTime <= r.rstTriggerTime ? 'TCP_TIMEWAIT_SOCKET' : 'TCP_ABORT_ON_DATA';
       v.facts.sinceFinS = sinceFin;
       setView(conn, v, p, viewOfReset(r.peerStateAtRst, baseView(conn, p) === 'EOF'));
       setView(conn, v, r, 'none');

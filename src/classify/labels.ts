@@ -48,6 +48,7 @@ export type RstReason =
   | 'TCP_DISCONNECT_WITH_DATA'
   | 'TCP_STATE'
   | 'TCP_TIMEWAIT_SOCKET'
+  | 'TCP_FLAGS'
   | 'INVALID_SYN'
   | 'NOT_SPECIFIED';
 

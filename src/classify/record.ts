@@ -36,14 +36,17 @@ export interface StateChange {
 export interface EndSummary {
   /** Inferred final state of this end. */
   state: TcpState;
+  /** The states this end went through, with when (seconds since the first packet) and the frame that moved it. */
   states: StateChange[];
-  /** Frames this end sent, payload bytes it sent (not counting retransmissions). */
+  /** Segments this end sent again (data, SYN or FIN). */
   retransmissions: number;
   keepAlives: number;
+  /** Times this end advertised a zero window. */
   zeroWindows: number;
-  /** Bytes this end sent that the other end acknowledged but, judging by its window, never read (best effort). */
+  /** Frame of this end's first FIN, and whether the peer acknowledged it. */
   finFrame: number | null;
   finAcked: boolean;
+  /** Frame of the first RST this end sent that was accepted (in window). */
   rstFrames: number[];
 }
 

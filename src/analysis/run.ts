@@ -1,0 +1,141 @@
+import { mergeReaders } from '../capture/merge.js';
+import { openCapture, type OpenCaptureOptions } from '../capture/open-capture.js';
+import { CaptureError } from '../capture/raw-packet.js';
+import { NEED_MORE, type CaptureInfo, type CaptureReader } from '../capture/reader.js';
+import type { ConnectionRecord } from '../classify/record.js';
+import { isoTime } from '../conn/time.js';
+import { countsToRecord, newRunSummary, type CaptureFileSummary, type RunSummary } from '../output/run-summary.js';
+import { Analyzer, type AnalyzerOptions } from './analyzer.js';
+
+export interface RunHooks {
+  /** Each connection's record, as soon as it is classified. Return false to ask the run to wait for drain(). */
+  onRecord: (record: ConnectionRecord) => boolean | void;
+  /** Awaited at a chunk boundary after onRecord returned false (output backpressure). */
+  drain?: () => Promise<void>;
+  /** Called at chunk boundaries with the bytes read so far (for a progress bar). */
+  onProgress?: (bytesRead: number, totalBytes: number | null, frames: number) => void;
+}
+
+export interface RunResult {
+  summary: RunSummary;
+  /** Files that could not be opened, and damage found while reading (everything before it was analysed). */
+  errors: CaptureError[];
+  /** Decoding problems by reason, with the first frames of each (for --verbose). */
+  problems: Map<string, { count: number; frames: number[] }>;
+}
+
+/**
+ * Reads capture files (or "-" for standard input), merged in timestamp order when there are several, through one
+ * Analyzer. One pass, streaming: memory follows the connections open at once, not the size of the files.
+ */
+export async function analyzeCaptures(
+  files: string[],
+  opts: AnalyzerOptions,
+  hooks: RunHooks,
+  openOpts: OpenCaptureOptions = {},
+): Promise<RunResult> {
+  const errors: CaptureError[] = [];
+  const fileSummaries: CaptureFileSummary[] = [];
+  const readers: CaptureReader[] = [];
+  const readerOf = new Map<CaptureReader, number>();
+  for (let i = 0; i < files.length; i++) {
+    const name = files[i]!;
+    try {
+      const r = await openCapture(name, i, openOpts);
+      readerOf.set(r, fileSummaries.length);
+      readers.push(r);
+    } catch (err) {
+      const ce = err instanceof CaptureError ? err : new CaptureError(name, 0, String((err as Error)?.message ?? err));
+      errors.push(ce);
+    }
+    fileSummaries.push(emptyFileSummary(name));
+  }
+
+  let waitDrain = false;
+  const analyzer = new Analyzer(opts, (rec) => {
+    if (hooks.onRecord(rec) === false) waitDrain = true;
+  });
+
+  if (readers.length > 0) {
+    const source = readers.length === 1 ? readers[0]! : mergeReaders(readers);
+    try {
+      for (;;) {
+        const p = source.next();
+        if (p === null) break;
+        if (p === NEED_MORE) {
+          if (waitDrain && hooks.drain) {
+            waitDrain = false;
+            await hooks.drain();
+          }
+          if (hooks.onProgress) {
+            let read = 0;
+            let total: number | null = 0;
+            for (const r of readers) {
+              read += r.info.bytesRead;
+              total = total === null || r.info.totalBytes === null ? null : total + r.info.totalBytes;
+            }
+            hooks.onProgress(read, total, analyzer.frames);
+          }
+          await source.fill();
+          continue;
+        }
+        analyzer.ingest(p);
+      }
+    } finally {
+      for (const r of readers) r.close();
+    }
+    for (const r of readers) {
+      const idx = readerOf.get(r)!;
+      if (r.error) errors.push(r.error);
+      fileSummaries[idx] = fileSummary(r.info, r.error);
+      if (r.info.endTimeSec !== null) {
+        analyzer.recordedEnd = Math.max(analyzer.recordedEnd, r.info.endTimeSec + r.info.endTimeNs * 1e-9);
+      }
+    }
+  }
+  for (const e of errors) {
+    const i = files.indexOf(e.file);
+    if (i >= 0 && fileSummaries[i]!.error === null) fileSummaries[i]!.error = e.message;
+  }
+  analyzer.finish();
+  if (waitDrain && hooks.drain) await hooks.drain();
+
+  const summary = newRunSummary({
+    closeWaitThresholdMs: opts.classifier.closeWaitThresholdS * 1000,
+    finTimeoutMs: opts.classifier.finTimeoutS * 1000,
+  });
+  const st = analyzer.decoder.stats;
+  summary.files = fileSummaries;
+  summary.captureStart = analyzer.firstSec < 0 ? null : isoTime(analyzer.firstSec, analyzer.firstNs, analyzer.tsDigits);
+  summary.captureEnd = analyzer.lastSec < 0 ? null : isoTime(analyzer.lastSec, analyzer.lastNs, analyzer.tsDigits);
+  summary.packetsRead = analyzer.frames;
+  summary.tcpSegments = st.tcp;
+  summary.notTcp = st.notTcp;
+  summary.notTcpByKind = countsToRecord(st.notTcpByKind);
+  summary.fragments = st.fragments;
+  summary.tooShort = st.tooShort;
+  summary.malformed = st.malformed;
+  summary.unknownLinkType = st.unknownLinkType;
+  summary.badChecksums = st.badChecksums;
+  summary.connections = analyzer.records;
+  summary.evictedConnections = analyzer.table.evicted;
+  summary.outOfWindowRstsIgnored = analyzer.outOfWindowRsts;
+  return { summary, errors, problems: st.problems };
+}
+
+function emptyFileSummary(name: string): CaptureFileSummary {
+  return { name, format: 'unknown', frames: 0, bytes: 0, linkTypes: [], error: null, droppedByCapture: null, notes: [] };
+}
+
+function fileSummary(info: CaptureInfo, error: CaptureError | null): CaptureFileSummary {
+  return {
+    name: info.name,
+    format: info.format,
+    frames: info.frames,
+    bytes: info.bytesRead,
+    linkTypes: [...info.linkTypes],
+    error: error ? error.message : null,
+    droppedByCapture: info.droppedByCapture,
+    notes: [...info.notes],
+  };
+}

@@ -1,0 +1,130 @@
+import { DEFAULT_ANALYZER_OPTIONS, type AnalyzerOptions } from '../analysis/analyzer.js';
+import { analyzeCaptures } from '../analysis/run.js';
+import { ENDINGS, isAbnormal, type Ending } from '../classify/labels.js';
+import type { ConnectionRecord } from '../classify/record.js';
+import { newAbnormalCollector, addToAbnormal, renderAbnormalList } from '../output/abnormal-list.js';
+import { createCsvWriter } from '../output/csv-output.js';
+import { shouldUseColor } from '../output/format.js';
+import { createJsonWriter, createNdjsonWriter } from '../output/json-output.js';
+import { renderLadder } from '../output/ladder.js';
+import { addToServiceTally, newServiceTally, renderServiceTable } from '../output/service-table.js';
+import type { RecordSink, TextOut } from '../output/sink.js';
+import { addToEndingTally, newEndingTally, renderCaptureHeader, renderSummaryTable } from '../output/summary-table.js';
+import { EXIT } from './exit-codes.js';
+
+export const FORMATS = ['table', 'json', 'ndjson', 'csv'] as const;
+export type Format = (typeof FORMATS)[number];
+
+export interface AnalyzeArgs {
+  files: string[];
+  format: Format;
+  only?: 'abnormal';
+  ending?: Ending[];
+  host?: string[];
+  port?: number[];
+  connection?: number;
+  closeWaitThreshold: number;
+  finTimeout: number;
+  maxConnections: number;
+  verbose: boolean;
+  color: boolean | 'auto';
+  ascii: boolean;
+  limit: number;
+}
+
+export interface Streams {
+  stdout: TextOut & { isTTY?: boolean; columns?: number };
+  stderr: { write(s: string): unknown; isTTY?: boolean };
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+/** Does the record pass the user's filters (--only, --ending, --host, --port)? */
+export function recordFilter(a: Pick<AnalyzeArgs, 'only' | 'ending' | 'host' | 'port'>): (r: ConnectionRecord) => boolean {
+  const endings = a.ending && a.ending.length > 0 ? new Set(a.ending) : null;
+  const hosts = a.host && a.host.length > 0 ? new Set(a.host.map((h) => h.replace(/^\[|\]$/g, '').toLowerCase())) : null;
+  const ports = a.port && a.port.length > 0 ? new Set(a.port) : null;
+  return (r) => {
+    if (a.only === 'abnormal' && !isAbnormal(r.ending)) return false;
+    if (endings && !endings.has(r.ending)) return false;
+    if (hosts && !hosts.has(r.client.ip) && !hosts.has(r.server.ip)) return false;
+    if (ports && !ports.has(r.client.port) && !ports.has(r.server.port)) return false;
+    return true;
+  };
+}
+
+export function analyzerOptions(a: Pick<AnalyzeArgs, 'closeWaitThreshold' | 'finTimeout' | 'maxConnections'>): AnalyzerOptions {
+  return {
+    classifier: { closeWaitThresholdS: a.closeWaitThreshold, finTimeoutS: a.finTimeout },
+    table: { ...DEFAULT_ANALYZER_OPTIONS.table, maxConnections: a.maxConnections },
+  };
+}
+
+/** Runs `teardown analyze`; resolves to the exit status. */
+export async function runAnalyze(a: AnalyzeArgs, io: Streams): Promise<number> {
+  const color = shouldUseColor(a.color, io.stdout.isTTY, io.env);
+  const width = Math.max(60, Math.min(io.stdout.columns ?? 100, 160));
+  const keep = recordFilter(a);
+
+  let sink: RecordSink | null = null;
+  if (a.connection === undefined) {
+    if (a.format === 'json') sink = createJsonWriter(io.stdout);
+    else if (a.format === 'ndjson') sink = createNdjsonWriter(io.stdout);
+    else if (a.format === 'csv') sink = createCsvWriter(io.stdout);
+  }
+  const endings = newEndingTally();
+  const services = newServiceTally();
+  const abnormal = newAbnormalCollector(a.limit);
+  let wanted: ConnectionRecord | null = null;
+
+  const result = await analyzeCaptures(a.files, analyzerOptions(a), {
+    onRecord: (r) => {
+      if (a.connection !== undefined) {
+        if (r.id === a.connection) wanted = r;
+        return true;
+      }
+      addToEndingTally(endings, r);
+      if (!keep(r)) return true;
+      if (sink) return sink.write(r);
+      addToServiceTally(services, r);
+      addToAbnormal(abnormal, r);
+      return true;
+    },
+    drain: () => (sink ? sink.drain() : Promise.resolve()),
+  });
+
+  for (const e of result.errors) io.stderr.write(`teardown: ${e.message}\n`);
+  if (a.verbose) {
+    for (const [reason, p] of result.problems) {
+      io.stderr.write(`teardown: ${p.count} frame${p.count > 1 ? 's' : ''} ${reason} (frames ${p.frames.join(', ')}${p.count > p.frames.length ? ', …' : ''})\n`);
+    }
+  }
+
+  if (a.connection !== undefined) {
+    if (wanted === null) {
+      io.stderr.write(`teardown: no connection with id ${a.connection} (ids run from 1 to ${result.summary.connections})\n`);
+      return EXIT.usage;
+    }
+    io.stdout.write(`${renderLadder(wanted, { width, color, ascii: a.ascii })}\n`);
+  } else if (sink) {
+    await sink.finish(result.summary);
+  } else {
+    const out: string[] = [];
+    out.push(renderCaptureHeader(result.summary, { color, ascii: a.ascii, width }));
+    out.push('', renderSummaryTable(endings, { color, ascii: a.ascii }));
+    if (services.services.size > 0) out.push('', renderServiceTable(services, { color, ascii: a.ascii }));
+    if (abnormal.total > 0) out.push('', renderAbnormalList(abnormal, { color, ascii: a.ascii, width }));
+    io.stdout.write(`${out.join('\n')}\n`);
+  }
+  if (result.errors.length > 0) return EXIT.damaged;
+  return EXIT.ok;
+}
+
+export function parseEndings(values: string[] | undefined): Ending[] | undefined {
+  if (values === undefined) return undefined;
+  const out: Ending[] = [];
+  for (const v of values.flatMap((x) => String(x).split(','))) {
+    if (!(ENDINGS as readonly string[]).includes(v)) throw new Error(`unknown ending "${v}" (one of ${ENDINGS.join(', ')})`);
+    out.push(v as Ending);
+  }
+  return out;
+}

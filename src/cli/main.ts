@@ -1,0 +1,109 @@
+import yargs from 'yargs';
+import { DEFAULT_CLASSIFIER_OPTIONS } from '../classify/classifier.js';
+import { DEFAULT_TABLE_OPTIONS } from '../conn/connection-table.js';
+import { FORMATS, parseEndings, runAnalyze, type Format } from './analyze-command.js';
+import { EXIT } from './exit-codes.js';
+
+/** Argument parsing and wiring only; the analysis lives in src/analysis. Resolves to the exit status. */
+export async function run(argv: string[]): Promise<number> {
+  let status: number = EXIT.ok;
+  let usageError: string | null = null;
+  const parser = yargs(argv)
+    .scriptName('teardown')
+    .usage('$0 <command> [options]\n\nFollows every TCP connection in packet captures and tells how and why each one ended.')
+    .command(
+      'analyze <files..>',
+      'Analyze capture files (pcap, pcapng, gzip; "-" reads standard input)',
+      (y) =>
+        y
+          .positional('files', { type: 'string', array: true, demandOption: true, describe: 'capture files, or - for stdin' })
+          .option('format', { alias: 'F', choices: FORMATS, default: 'table' as Format, describe: 'output format' })
+          .option('only', { choices: ['abnormal'] as const, describe: 'report only abnormal endings' })
+          .option('ending', { type: 'string', array: true, describe: 'report only these endings (comma-separated or repeated)' })
+          .option('host', { type: 'string', array: true, describe: 'report only connections with this address at either end' })
+          .option('port', { type: 'number', array: true, describe: 'report only connections with this port at either end' })
+          .option('connection', { alias: 'c', type: 'number', describe: "draw this connection's teardown as a ladder" })
+          .option('close-wait-threshold', {
+            type: 'number',
+            default: DEFAULT_CLASSIFIER_OPTIONS.closeWaitThresholdS,
+            describe: 'seconds of silence in CLOSE_WAIT (to the end of the capture) that count as stuck',
+          })
+          .option('fin-timeout', {
+            type: 'number',
+            default: DEFAULT_CLASSIFIER_OPTIONS.finTimeoutS,
+            describe: "the closer's tcp_fin_timeout in seconds (how long an orphaned FIN_WAIT_2 socket lives)",
+          })
+          .option('max-connections', {
+            type: 'number',
+            default: DEFAULT_TABLE_OPTIONS.maxConnections,
+            describe: 'connections held at once; beyond it the least recently active are classified and evicted',
+          })
+          .option('limit', { type: 'number', default: 50, describe: 'abnormal connections listed in the table output' })
+          .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'list frames that could not be decoded' })
+          .option('color', { type: 'boolean', describe: 'colour the output (default: when stdout is a terminal)' })
+          .option('ascii', { type: 'boolean', default: false, describe: 'draw with ASCII only' })
+          .check((a) => {
+            for (const k of ['close-wait-threshold', 'fin-timeout'] as const) {
+              const v = a[k];
+              if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`--${k} must be a number of seconds ≥ 0`);
+            }
+            const m = a['max-connections'];
+            if (typeof m !== 'number' || !Number.isInteger(m) || m < 1) throw new Error('--max-connections must be a whole number ≥ 1');
+            parseEndings(a.ending);
+            return true;
+          }),
+      async (a) => {
+        status = await runAnalyze(
+          {
+            files: a.files as string[],
+            format: a.format,
+            only: a.only,
+            ending: parseEndings(a.ending),
+            host: a.host,
+            port: a.port,
+            connection: a.connection,
+            closeWaitThreshold: a['close-wait-threshold'],
+            finTimeout: a['fin-timeout'],
+            maxConnections: a['max-connections'],
+            limit: a.limit,
+            verbose: a.verbose,
+            color: a.color ?? 'auto',
+            ascii: a.ascii,
+          },
+          { stdout: process.stdout, stderr: process.stderr, env: process.env },
+        );
+      },
+    )
+    .demandCommand(1, 'Name a command: analyze')
+    .strict()
+    .help()
+    .alias('h', 'help')
+    .version()
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .fail((msg, err) => {
+      usageError = msg ?? err?.message ?? 'bad command line';
+    });
+  await parser.parseAsync();
+  if (usageError !== null) {
+    process.stderr.write(`teardown: ${usageError}\nRun "teardown --help" for usage.\n`);
+    return EXIT.usage;
+  }
+  return status;
+}
+
+export function main(argv: string[]): void {
+  // A closed pipe (teardown … | head) is not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+  run(argv).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`teardown: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\nPlease report this with the capture if you can.\n`);
+      process.exitCode = EXIT.internal;
+    },
+  );
+}

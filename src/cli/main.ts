@@ -4,11 +4,15 @@ import { DEFAULT_TABLE_OPTIONS } from '../conn/connection-table.js';
 import { FORMATS, parseEndings, runAnalyze, type Format } from './analyze-command.js';
 import { EXIT } from './exit-codes.js';
 
+const STDIN_ARG = '\u0000stdin';
+
 /** Argument parsing and wiring only; the analysis lives in src/analysis. Resolves to the exit status. */
 export async function run(argv: string[]): Promise<number> {
   let status: number = EXIT.ok;
   let usageError: string | null = null;
-  const parser = yargs(argv)
+  // yargs-parser drops a lone "-" (standard input): carry it through under a name no path can have.
+  const args = argv.map((a) => (a === '-' ? STDIN_ARG : a));
+  const parser = yargs(args)
     .scriptName('teardown')
     .usage('$0 <command> [options]\n\nFollows every TCP connection in packet captures and tells how and why each one ended.')
     .command(
@@ -55,7 +59,7 @@ export async function run(argv: string[]): Promise<number> {
       async (a) => {
         status = await runAnalyze(
           {
-            files: a.files as string[],
+            files: (a.files as string[]).map((f) => (f === STDIN_ARG ? '-' : f)),
             format: a.format,
             only: a.only,
             ending: parseEndings(a.ending),

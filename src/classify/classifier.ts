@@ -188,8 +188,10 @@ function classifyReset(conn: Connection, r: EndpointTrack, opts: ClassifierOptio
     return;
   }
 
-  // A RST during the handshake from the client (it gave up, or never asked for this SYN-ACK).
-  if (conn.sawSynAck && !conn.sawHandshakeAck && r === conn.client && (r.stateBeforeRst === 'SYN_SENT' || r.stateBeforeRst === 'ESTABLISHED') && c_noData(conn)) {
+  // A RST from the client during the handshake: it gave up, never asked for this SYN-ACK (a SYN scan), or
+  // answered a segment that did not fit its SYN.
+  const sentDataBefore = r.firstDataFrame > 0 && r.firstDataFrame < r.rstFrame;
+  if (r === conn.client && conn.sawSyn && !conn.sawHandshakeAck && !sentDataBefore && (r.stateBeforeRst === 'SYN_SENT' || r.stateBeforeRst === 'ESTABLISHED')) {
     v.ending = 'abortive-rst';
     v.cause = null;
     v.rstReason = bareReply ? 'NO_SOCKET' : 'NOT_SPECIFIED';
@@ -203,8 +205,11 @@ function classifyReset(conn: Connection, r: EndpointTrack, opts: ClassifierOptio
     const sinceFin = (r.rstTriggerTime >= 0 ? r.rstTriggerTime : r.rstTime) - r.finTime;
     if (bareReply) {
       v.rstReason = 'NO_SOCKET';
+      // Data from the peer after the closer's FIN (perhaps in the segment before its own FIN) is what a closed
+      // socket resets; a bare FIN is only reset once the orphan is gone.
+      const dataAfterFin = p.dataAfterPeerFinFrame > r.finFrame && p.dataAfterPeerFinFrame <= r.rstFrame;
       const triggerIsFin = r.rstTriggerWasFin || (pClosedBefore && p.finFrame === r.rstTriggerFrame);
-      if (triggerIsFin || pClosedBefore) {
+      if (!dataAfterFin && (triggerIsFin || pClosedBefore)) {
         // A FIN never draws a RST from a live FIN_WAIT_2 socket: the closer's orphan was gone.
         orphanTimeout(conn, r, p, opts, v);
         if (p.finTime - r.finTime < opts.finTimeoutS) {
@@ -218,6 +223,7 @@ function classifyReset(conn: Connection, r: EndpointTrack, opts: ClassifierOptio
       }
       // Data reaching an end that had closed: a live FIN_WAIT socket resets it (TCP_ABORT_ON_DATA); once the
       // orphan has expired, the socket-less reply looks the same, so the time since the FIN decides.
+      if (dataAfterFin) v.evidence.push(p.dataAfterPeerFinFrame);
       if (sinceFin > opts.finTimeoutS) {
         orphanTimeout(conn, r, p, opts, v);
         lower(v, 'medium', 'the orphan timeout is inferred from the time since the FIN (a data segment, not a FIN, drew the RST)');
@@ -288,10 +294,6 @@ function classifyReset(conn: Connection, r: EndpointTrack, opts: ClassifierOptio
   v.facts.unreadBytes = unread ? r.unansweredBytesAtRst : 0;
   setView(conn, v, p, viewOfReset(r.peerStateAtRst, baseView(conn, p) === 'EOF'));
   setView(conn, v, r, pClosedBefore ? 'EOF' : 'none');
-}
-
-function c_noData(conn: Connection): boolean {
-  return conn.client.payloadBytes === 0 && conn.server.payloadBytes === 0;
 }
 
 /** The time of the last thing an end sent before its RST (for "silent for N s before the reset"). */

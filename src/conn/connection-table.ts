@@ -99,6 +99,12 @@ export class ConnectionTable {
   onSegment(seg: TcpSegment): void {
     const t = toSeconds(seg.tsSec, seg.tsNs);
     if (t > this.now) this.now = t;
+    // Emit connections whose grace period is over before this segment is looked up, so that a segment arriving
+    // after the grace period opens a new connection instead of extending a finished one.
+    if (t >= this.nextSweep) {
+      this.nextSweep = t + 1;
+      this.sweep(t);
+    }
     const hash = (endpointHash(seg.srcAddr, seg.srcPort) + endpointHash(seg.dstAddr, seg.dstPort)) | 0;
 
     let conn = this.buckets.get(hash) ?? null;
@@ -141,10 +147,6 @@ export class ConnectionTable {
       }
     }
 
-    if (t >= this.nextSweep) {
-      this.nextSweep = t + 1;
-      this.sweep(t);
-    }
   }
 
   private isNewIncarnation(conn: Connection, dir: number): boolean {

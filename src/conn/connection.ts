@@ -457,6 +457,8 @@ export class Connection {
     if (rcv.state === 'SYN_SENT' && !this.midstream) {
       return hasAck && rcv.hasIsn && seg.ack === seqAdd(rcv.isn, 1);
     }
+    // The receiver has said nothing yet: there is no window to check against.
+    if (rcv.packets === 0) return true;
     let rcvNxt: number;
     if (rcv.lastSegFrame >= 0 && rcv.lastSegHadAck) rcvNxt = rcv.lastSegAck;
     else if (snd.hasNxt) rcvNxt = snd.nxt;

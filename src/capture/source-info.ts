@@ -1,0 +1,64 @@
+import { MAX_NOTE_KINDS } from './limits.js';
+import type { CaptureInfo } from './reader.js';
+
+/**
+ * CaptureInfo of one source, with bounded notes: each kind of oddity keeps the text of its first occurrence and
+ * a count, and at most MAX_NOTE_KINDS kinds are kept. A capture where every frame has the same oddity therefore
+ * costs one string, not one per frame.
+ */
+export class SourceInfo implements CaptureInfo {
+  format = '';
+  totalBytes: number | null;
+  bytesRead = 0;
+  frames = 0;
+  linkTypes: number[] = [];
+  endTimeSec: number | null = null;
+  endTimeNs = 0;
+  droppedByCapture: number | null = null;
+
+  private readonly kinds = new Map<string, { text: string; count: number }>();
+  private notesDropped = 0;
+
+  constructor(
+    readonly name: string,
+    totalBytes: number | null,
+  ) {
+    this.totalBytes = totalBytes;
+  }
+
+  /** Rendered on demand, so that counting an oddity never builds a string. */
+  get notes(): string[] {
+    const out: string[] = [];
+    for (const k of this.kinds.values()) {
+      out.push(k.count === 1 ? k.text : `${k.text} (${k.count} times in all)`);
+    }
+    if (this.notesDropped > 0) out.push(`${this.notesDropped} more notes of other kinds not shown`);
+    return out;
+  }
+
+  /**
+   * Counts one more occurrence of a kind already noted and returns true; returns false when the kind is new,
+   * in which case the caller builds the text and calls note(). Keeps the per-frame path free of strings.
+   */
+  bump(kind: string): boolean {
+    const k = this.kinds.get(kind);
+    if (k !== undefined) {
+      k.count++;
+      return true;
+    }
+    return false;
+  }
+
+  note(kind: string, text: string): void {
+    const k = this.kinds.get(kind);
+    if (k !== undefined) {
+      k.count++;
+      return;
+    }
+    if (this.kinds.size >= MAX_NOTE_KINDS) {
+      this.notesDropped++;
+      return;
+    }
+    this.kinds.set(kind, { text, count: 1 });
+  }
+}

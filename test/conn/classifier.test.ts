@@ -137,7 +137,7 @@ describe('abortive-rst', () => {
     assert.equal(r.ending, 'abortive-rst');
     assert.equal(r.cause, 'data-after-close');
     assert.equal(r.closer, 'server');
-    assert.equal(r.rstReason, 'TCP_ABORT_ON_DATA');
+    assert.equal(r.rstReason, 'TCP_TIMEWAIT_SOCKET');
     assert.equal(r.appView.client, 'EPIPE');
     assert.ok(r.evidence.includes(write) && r.evidence.includes(rst));
   });

@@ -349,8 +349,13 @@ function classifyWithoutReset(conn: Connection, opts: ClassifierOptions, ctx: Cl
     if (!crossed) v.closeWaitMs = ms(second.finTime - first.finTime);
     if (!crossed && first.finAcked) v.finWait2Ms = ms(Math.max(0, second.finTime - first.finAckTime));
     if (!c.finAcked || !s.finAcked) lower(v, 'medium', 'the acknowledgement of the last FIN was not captured');
+    // The end that closed second read EOF first. The first closer sees the peer's FIN only if it merely shut down
+    // its sending side (shutdown(SHUT_WR)) and kept reading: the wire shows that when it went on taking data
+    // after its FIN. After close() the socket is an orphan and the application sees nothing more. Crossed FINs
+    // mean both were still reading when the other's FIN came.
     v.appView.client = 'EOF';
     v.appView.server = 'EOF';
+    if (!crossed && !(second.dataAfterPeerFinFrame > first.finFrame)) setView(conn, v, first, 'none');
     return;
   }
 

@@ -32,7 +32,8 @@ describe('graceful-fin', () => {
     assert.equal(r.ending, 'graceful-fin');
     assert.equal(r.cause, null);
     assert.equal(r.closer, 'server');
-    assert.deepEqual(r.appView, { client: 'EOF', server: 'EOF' });
+    // The server closed first and took no data after its FIN: an orphan, its application sees nothing more.
+    assert.deepEqual(r.appView, { client: 'EOF', server: 'none' });
     assert.ok(r.evidence.includes(sFin) && r.evidence.includes(cFin) && r.evidence.includes(cAck));
     assert.equal(r.confidence, 'high');
     assert.equal(r.handshake, 'complete');
@@ -242,6 +243,12 @@ describe('close-wait-stuck and half-closed', () => {
     assert.equal(r.ending, 'half-closed');
     assert.equal(r.closer, 'client');
     assert.equal(r.appView.server, 'EOF');
+    // When the server finally closes, the client, which took data after its own FIN, reads EOF too.
+    c.fin('s');
+    c.ack('c');
+    const g = c.one();
+    assert.equal(g.ending, 'graceful-fin');
+    assert.deepEqual(g.appView, { client: 'EOF', server: 'EOF' });
   });
 });
 

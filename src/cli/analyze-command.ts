@@ -30,6 +30,8 @@ export interface AnalyzeArgs {
   color: boolean | 'auto';
   ascii: boolean;
   limit: number;
+  /** Analyse each file as a capture of its own instead of merging them into one (rotated files) capture. */
+  each?: boolean;
 }
 
 export interface Streams {
@@ -61,6 +63,18 @@ export function analyzerOptions(a: Pick<AnalyzeArgs, 'closeWaitThreshold' | 'fin
 
 /** Runs `teardown analyze`; resolves to the exit status. */
 export async function runAnalyze(a: AnalyzeArgs, io: Streams): Promise<number> {
+  if (!a.each || a.files.length < 2) return runOnce(a, io);
+  // Separate captures: one report each, in the order given. The worst status wins.
+  let status: number = EXIT.ok;
+  for (let i = 0; i < a.files.length; i++) {
+    const file = a.files[i]!;
+    if (a.format === 'table' && a.connection === undefined) io.stdout.write(`${i > 0 ? '\n' : ''}━━ ${file} ━━\n\n`);
+    status = Math.max(status, await runOnce({ ...a, files: [file] }, io));
+  }
+  return status;
+}
+
+async function runOnce(a: AnalyzeArgs, io: Streams): Promise<number> {
   const color = shouldUseColor(a.color, io.stdout.isTTY, io.env);
   const width = Math.max(60, Math.min(io.stdout.columns ?? 100, 160));
   const keep = recordFilter(a);

@@ -42,6 +42,11 @@ export async function run(argv: string[]): Promise<number> {
             default: DEFAULT_TABLE_OPTIONS.maxConnections,
             describe: 'connections held at once; beyond it the least recently active are classified and evicted',
           })
+          .option('each', {
+            type: 'boolean',
+            default: false,
+            describe: 'analyse each file as a capture of its own (default: merge them in time order, as rotated files of one capture)',
+          })
           .option('limit', { type: 'number', default: 50, describe: 'abnormal connections listed in the table output' })
           .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'list frames that could not be decoded' })
           .option('color', { type: 'boolean', describe: 'colour the output (default: when stdout is a terminal)' })
@@ -54,6 +59,7 @@ export async function run(argv: string[]): Promise<number> {
             const m = a['max-connections'];
             if (typeof m !== 'number' || !Number.isInteger(m) || m < 1) throw new Error('--max-connections must be a whole number ≥ 1');
             parseEndings(a.ending);
+            if (a.each && a.format === 'json') throw new Error('--each writes one report per file: use --format ndjson or csv for machine-readable output');
             return true;
           }),
       async (a) => {
@@ -70,6 +76,7 @@ export async function run(argv: string[]): Promise<number> {
             finTimeout: a['fin-timeout'],
             maxConnections: a['max-connections'],
             limit: a.limit,
+            each: a.each,
             verbose: a.verbose,
             color: a.color ?? 'auto',
             ascii: a.ascii,

@@ -3,7 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 /**
  * Where a reader's bytes come from, one chunk at a time. The framing in FramedReader is the only consumer.
  *
- * A chunk is valid only until the next read(): the file source reads into one reused buffer, so the reader
+ * A chunk is valid only until the next read(): the file source reads into reused buffers, so the reader
  * copies the unfinished record it still needs before it asks for more.
  */
 export interface ChunkSource {
@@ -15,34 +15,68 @@ export interface ChunkSource {
   close(): void;
 }
 
-/** A file (or FIFO) read with FileHandle.read into one buffer that is reused for every chunk. */
+/**
+ * A file (or FIFO) read with FileHandle.read into reused buffers.
+ *
+ * For regular files the next chunk is read ahead into a second buffer while the reader parses the current
+ * one, so that the disk (or page cache) and the parser overlap: without it a fifth of the run was spent
+ * waiting for reads. A FIFO is read only on demand: a read left pending on it would keep the process alive
+ * after the capture is closed.
+ */
 export class FileChunkSource implements ChunkSource {
   storedBytes = 0;
-  private readonly buf: Buffer;
+  private readonly bufs: Buffer[];
+  /** Index in `bufs` of the buffer the next (or in-flight) read fills. */
+  private fillIndex = 0;
+  private inFlight: Promise<number> | null = null;
+  private ended = false;
   private closed = false;
 
   constructor(
     private readonly fh: FileHandle,
     chunkSize: number,
-    private readonly ownsHandle = true,
+    private readonly readAhead = false,
   ) {
-    this.buf = Buffer.allocUnsafe(chunkSize);
+    this.bufs = readAhead ? [Buffer.allocUnsafe(chunkSize), Buffer.allocUnsafe(chunkSize)] : [Buffer.allocUnsafe(chunkSize)];
   }
 
   async read(): Promise<Buffer | null> {
-    if (this.closed) return null;
-    // position null = the handle's current position, so FIFOs and character devices work as well as files.
-    const { bytesRead } = await this.fh.read(this.buf, 0, this.buf.length, null);
-    if (bytesRead === 0) return null;
-    this.storedBytes += bytesRead;
-    return this.buf.subarray(0, bytesRead);
+    if (this.closed || this.ended) return null;
+    const i = this.fillIndex;
+    const n = await (this.inFlight ?? this.startRead());
+    this.inFlight = null;
+    if (n === 0 || this.closed) {
+      this.ended = true;
+      return null;
+    }
+    this.storedBytes += n;
+    if (this.readAhead) {
+      // The chunk handed out now stays valid until the next read(): fill the other buffer meanwhile.
+      this.fillIndex = 1 - i;
+      this.startRead();
+    }
+    return this.bufs[i]!.subarray(0, n);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    // Closing is asynchronous; nothing useful can be done with a failure to close a read-only handle.
-    if (this.ownsHandle) this.fh.close().catch(() => undefined);
+    const pending = this.inFlight;
+    // Close after any read in flight has settled. Nothing useful can be done with a failed close of a
+    // read-only handle.
+    const done = () => this.fh.close().catch(() => undefined);
+    if (pending === null) void done();
+    else void pending.then(done, done);
+  }
+
+  private startRead(): Promise<number> {
+    const buf = this.bufs[this.fillIndex]!;
+    // position null = the handle's current position, so FIFOs and character devices work as well as files.
+    const p = this.fh.read(buf, 0, buf.length, null).then((r) => r.bytesRead);
+    // A failure is reported by the read() that awaits it; a read ahead nobody awaits must not be unhandled.
+    p.catch(() => undefined);
+    this.inFlight = p;
+    return p;
   }
 }
 

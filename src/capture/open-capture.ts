@@ -53,7 +53,7 @@ export async function openCapture(
     // FIFOs and devices (e.g. <(zcat …)) have no size; they are read the same way.
     const totalBytes = st.isFile() ? st.size : null;
     if (totalBytes === 0) throw new CaptureError(name, 0, 'empty file: no capture header');
-    const fileSource = new FileChunkSource(fh, chunkSize);
+    const fileSource = new FileChunkSource(fh, chunkSize, st.isFile());
     const head = await sniff(fileSource, name, false);
     if (isGzip(head)) {
       // Decompress as a stream from the start of the file; the bytes sniffed so far are simply read again.
@@ -192,11 +192,16 @@ async function sniff(source: ChunkSource, name: string, gzip: boolean): Promise<
 }
 
 async function* replay(head: Buffer, source: ChunkSource): AsyncGenerator<Buffer> {
-  yield head;
-  for (;;) {
-    const c = await source.read();
-    if (c === null) return;
-    yield c;
+  try {
+    yield head;
+    for (;;) {
+      const c = await source.read();
+      if (c === null) return;
+      yield c;
+    }
+  } finally {
+    // Reached also when the reader closes early (the stream is destroyed): release standard input too.
+    source.close();
   }
 }
 

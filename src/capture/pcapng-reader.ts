@@ -82,7 +82,7 @@ export function blockName(type: number): string {
  * One interface of the current section, with its timestamp unit prepared once so that converting a packet's
  * 64-bit tick count to (seconds, nanoseconds) is exact and needs no allocation (see ticksToTime).
  */
-export class Interface {
+export class PcapngInterface {
   /** Ticks per second, exact as a number whenever `fast` is true. */
   readonly unitsPerSec: number;
   readonly bigUnits: bigint;
@@ -135,7 +135,7 @@ export interface TimeOut {
  * exact steps of 32, 16 and 16 bits; each partial dividend stays below 2^53 while units ≤ 2^36. Rarer units
  * (finer than 10^-10 s or 2^-32 s) take a BigInt path.
  */
-export function ticksToTime(ifc: Interface, hi: number, lo: number, out: TimeOut): void {
+export function ticksToTime(ifc: PcapngInterface, hi: number, lo: number, out: TimeOut): void {
   if (!ifc.fast) {
     const t = (BigInt(hi) << 32n) | BigInt(lo);
     const u = ifc.bigUnits;
@@ -144,6 +144,22 @@ export function ticksToTime(ifc: Interface, hi: number, lo: number, out: TimeOut
     return;
   }
   const d = ifc.unitsPerSec;
+  if (hi < 0x100000) {
+    // Below 2^52 ticks (all µs timestamps of this era) one exact division does it.
+    const t = hi * TWO_POW_32 + lo;
+    let q = Math.floor(t / d);
+    let r = t - q * d;
+    if (r < 0) {
+      q--;
+      r += d;
+    } else if (r >= d) {
+      q++;
+      r -= d;
+    }
+    out.tsSec = q + ifc.tsOffset;
+    out.tsNs = subSecondNs(ifc, r);
+    return;
+  }
   // Math.floor of a rounded quotient can be one too high (or low) near an integer; the remainder shows it.
   let q1 = Math.floor(hi / d);
   let r1 = hi - q1 * d;
@@ -175,9 +191,14 @@ export function ticksToTime(ifc: Interface, hi: number, lo: number, out: TimeOut
     r3 -= d;
   }
   out.tsSec = q1 * TWO_POW_32 + q2 * 65536 + q3 + ifc.tsOffset;
-  if (ifc.pow2) out.tsNs = Math.floor(r3 * 1953125 * ifc.pow2Scale);
-  else if (ifc.nsMul !== 0) out.tsNs = r3 * ifc.nsMul;
-  else out.tsNs = Math.floor(r3 / ifc.nsDiv);
+  out.tsNs = subSecondNs(ifc, r3);
+}
+
+/** Nanoseconds in `r` ticks (r < units per second), rounded down; exact for the `fast` units. */
+function subSecondNs(ifc: PcapngInterface, r: number): number {
+  if (ifc.nsMul !== 0) return r * ifc.nsMul;
+  if (ifc.pow2) return Math.floor(r * 1953125 * ifc.pow2Scale);
+  return Math.floor(r / ifc.nsDiv);
 }
 
 /**
@@ -188,7 +209,7 @@ export function ticksToTime(ifc: Interface, hi: number, lo: number, out: TimeOut
  */
 export class PcapngReader extends FramedReader {
   private le = true;
-  private ifaces: Interface[] = [];
+  private ifaces: PcapngInterface[] = [];
   /** Wireshark's frame number of the last record (packet or not). */
   private frame = 0;
   /** Packets yielded (info.frames). */
@@ -448,7 +469,7 @@ export class PcapngReader extends FramedReader {
       // Same limits as Wireshark: a tick count of such units overflows 64 bits within two seconds of 1970.
       return this.fail(this.base + p, `unsupported if_tsresol 0x${tsresol.toString(16)}`);
     }
-    this.ifaces.push(new Interface(linkType, snapLen, tsresol, tsOffset));
+    this.ifaces.push(new PcapngInterface(linkType, snapLen, tsresol, tsOffset));
     this.info.linkTypes.push(linkType);
     return true;
   }

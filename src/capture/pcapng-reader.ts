@@ -135,6 +135,9 @@ export interface TimeOut {
  * exact steps of 32, 16 and 16 bits; each partial dividend stays below 2^53 while units ≤ 2^36. Rarer units
  * (finer than 10^-10 s or 2^-32 s) take a BigInt path.
  */
+/** 1990-01-01: a capture time before it is a unit mistake, not a real capture. */
+const PLAUSIBLE_EPOCH_S = 631_152_000;
+
 export function ticksToTime(ifc: PcapngInterface, hi: number, lo: number, out: TimeOut): void {
   if (!ifc.fast) {
     const t = (BigInt(hi) << 32n) | BigInt(lo);
@@ -496,9 +499,19 @@ export class PcapngReader extends FramedReader {
       }
       if (code === ISB_ENDTIME && olen === 8) {
         // Timestamps in options are two 32-bit words, high first, like the packet timestamps.
-        ticksToTime(ifc, v.getUint32(o + 4, le), v.getUint32(o + 8, le), this.endTime);
-        const info = this.info;
+        const hi = v.getUint32(o + 4, le);
+        const lo = v.getUint32(o + 8, le);
+        ticksToTime(ifc, hi, lo, this.endTime);
         const t = this.endTime;
+        // dumpcap (4.0) writes isb_starttime/isb_endtime in microseconds whatever the interface's if_tsresol.
+        // Read at a finer resolution they land decades before any packet; read as microseconds they are right.
+        if (t.tsSec - ifc.tsOffset < PLAUSIBLE_EPOCH_S && (hi * TWO_POW_32 + lo) / 1e6 >= PLAUSIBLE_EPOCH_S) {
+          const us = hi * TWO_POW_32 + lo;
+          t.tsSec = Math.floor(us / 1e6) + ifc.tsOffset;
+          t.tsNs = (us % 1e6) * 1000;
+          if (!this.info.bump('isb-us')) this.info.note('isb-us', 'Interface Statistics Block times read as microseconds (as dumpcap writes them)');
+        }
+        const info = this.info;
         if (info.endTimeSec === null || t.tsSec > info.endTimeSec || (t.tsSec === info.endTimeSec && t.tsNs > info.endTimeNs)) {
           info.endTimeSec = t.tsSec;
           info.endTimeNs = t.tsNs;

@@ -86,6 +86,8 @@ export class DecodeState {
     readonly stats: DecodeStats,
     /** Null when fragments are only counted, never rebuilt. */
     readonly reassembler: FragmentReassembler | null,
+    /** False to skip TCP checksum verification (checksumOk is then always -1). */
+    readonly verifyChecksums: boolean,
   ) {}
 
   tooShort(reason: string): number {

@@ -41,6 +41,11 @@ export interface DecoderOptions {
   maxPendingDatagrams?: number;
   /** Seconds of packet time after which an incomplete datagram is dropped (default 60). */
   fragmentTimeoutSec?: number;
+  /**
+   * Verify TCP checksums (default true). Summing every payload costs about as much as decoding all the headers
+   * of a full-size segment; without it every checksumOk is -1 and counted as unchecked.
+   */
+  verifyChecksums?: boolean;
 }
 
 export class Decoder {
@@ -54,7 +59,7 @@ export class Decoder {
       options.reassemble === false
         ? null
         : new FragmentReassembler(options.maxPendingDatagrams ?? 256, options.fragmentTimeoutSec ?? 60);
-    this.st = new DecodeState(stats, this.reassembler);
+    this.st = new DecodeState(stats, this.reassembler, options.verifyChecksums !== false);
   }
 
   /**
@@ -90,6 +95,8 @@ export class Decoder {
     st.tunnelCode = 0;
     st.vlanTags = 0;
     st.ckDstKnown = true;
+    st.kind = '';
+    st.reason = '';
     st.seg = seg;
     seg.vlanCount = 0;
 

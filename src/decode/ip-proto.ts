@@ -41,13 +41,7 @@ export function ipProtoStep(st: DecodeState, proto: number): number {
  * datagram, the cursor is switched to the rebuilt payload (a trusted length, all of it captured) and that buffer
  * is returned; otherwise null, and the frame's outcome is Fragment.
  */
-export function addFragment(
-  st: DecodeState,
-  id: number,
-  proto: number,
-  offset: number,
-  more: boolean,
-): Buffer | null {
+export function addFragment(st: DecodeState, id: number, proto: number, offset: number, more: boolean): Buffer | null {
   const r = st.reassembler;
   // A fragment cut by the snap length, or whose IP length cannot be trusted, cannot be placed.
   if (r === null || !st.lenTrusted || st.capEnd < st.wireEnd) return null;

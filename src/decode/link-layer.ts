@@ -98,6 +98,7 @@ export function decodeEthernet(st: DecodeState): number {
 function decodeLlc(st: DecodeState): number {
   const b = st.buf;
   const o = st.off;
+  if (st.capEnd - o < 8 && st.capEnd < st.wireEnd) return st.tooShort('truncated_llc_header');
   if (st.capEnd - o >= 8 && b[o] === 0xaa && b[o + 1] === 0xaa && b[o + 2] === 0x03) {
     if (b[o + 3] === 0 && b[o + 4] === 0 && b[o + 5] === 0) {
       const type = u16(b, o + 6);

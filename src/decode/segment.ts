@@ -38,7 +38,11 @@ export interface TcpSegment {
   payloadLen: number;
   /** Payload bytes actually present in the capture. */
   payloadCaptured: number;
-  /** Where the payload starts in the RawPacket's data buffer (valid until the next packet). */
+  /**
+   * Where the payload starts in the RawPacket's data buffer (valid until the next packet). For a segment rebuilt
+   * from IP fragments the payload lies in the reassembly buffer instead: Decoder.payloadBuffer names the buffer
+   * in both cases.
+   */
   payloadOffset: number;
 
   // --- TCP options (-1 / false when absent)
@@ -58,8 +62,9 @@ export interface TcpSegment {
   /** True when the snap length cut the packet inside the TCP header or payload. */
   truncated: boolean;
   /**
-   * Encapsulation the segment was found in ("" when none), e.g. "vlan", "mpls", "gre", "vxlan", "gtp-u",
-   * "teredo", "ip-in-ip", "6in4", joined with "/" from the outside in. Built only from constant strings.
+   * Encapsulation the segment was found in ("" when none), e.g. "mpls", "gre", "vxlan", "gtp-u", "teredo",
+   * "ip-in-ip", "6in4", joined with "/" from the outside in. Built only from constant strings. VLAN tags are not
+   * tunnels: they go to `vlans`.
    */
   tunnel: string;
   /** VLAN ids seen on the way in (outermost first), up to 4; vlanCount says how many. */
@@ -121,7 +126,10 @@ export const DecodeOutcome = {
   Tcp: 0,
   /** A well-formed frame of another protocol (UDP, ICMP, ARP, …): counted, not decoded further. */
   NotTcp: 1,
-  /** An IP fragment (not the first, or a first fragment whose TCP header is incomplete): counted and skipped. */
+  /**
+   * An IP fragment that does not complete its datagram: counted and skipped. The fragment that completes a
+   * datagram is decoded from the rebuilt datagram (as Wireshark does) and gets that datagram's outcome.
+   */
   Fragment: 2,
   /** Too short to decode (the snap length cut it inside a header the decoder needs). */
   TooShort: 3,

@@ -6,8 +6,8 @@ import { u16, u32 } from './bytes.js';
 import { DecodeOutcome, type TcpSegment } from './segment.js';
 import { IpProto } from './link-types.js';
 import type { DecodeState } from './decode-state.js';
-import { foldSum, sumWords } from './checksum.js';
 import { noteProblem } from './stats.js';
+import { sumWords, wordHalves } from './checksum.js';
 
 export const TCP_MIN_HEADER_LEN = 20;
 
@@ -58,21 +58,28 @@ export function decodeTcp(st: DecodeState): number {
   }
 
   // Verifiable only when the whole segment is here and its length came from a trusted IP length.
-  if (!st.lenTrusted || seg.truncated || !st.ckDstKnown) seg.checksumOk = -1;
-  else seg.checksumOk = foldSum(pseudoHeaderSum(st, segLen) + sumWords(b, o, o + segLen)) === 0xffff ? 1 : 0;
+  if (!st.lenTrusted || seg.truncated || !st.ckDstKnown || !st.verifyChecksums) seg.checksumOk = -1;
+  else seg.checksumOk = (pseudoHeaderSum(st, segLen) + sumWords(b, o, o + segLen)) % 65535 === 0 ? 1 : 0;
   return DecodeOutcome.Tcp;
 }
 
+/** The pseudo-header's words (RFC 9293 §3.1, RFC 8200 §8.1), summed modulo 65535 like the segment. */
 function pseudoHeaderSum(st: DecodeState, segLen: number): number {
   const s = st.src;
-  if (st.ipVersion === 4) {
-    const d = st.dst;
-    return (s[0]! >>> 16) + (s[0]! & 0xffff) + (d[0]! >>> 16) + (d[0]! & 0xffff) + IpProto.Tcp + segLen;
-  }
+  if (st.ipVersion === 4) return wordHalves(s[0]!) + wordHalves(st.dst[0]!) + IpProto.Tcp + segLen;
   const d = st.ckDst;
-  let sum = IpProto.Tcp + Math.floor(segLen / 65536) + (segLen & 0xffff);
-  for (let i = 0; i < 4; i++) sum += (s[i]! >>> 16) + (s[i]! & 0xffff) + (d[i]! >>> 16) + (d[i]! & 0xffff);
-  return sum;
+  return (
+    IpProto.Tcp +
+    segLen +
+    wordHalves(s[0]!) +
+    wordHalves(s[1]!) +
+    wordHalves(s[2]!) +
+    wordHalves(s[3]!) +
+    wordHalves(d[0]!) +
+    wordHalves(d[1]!) +
+    wordHalves(d[2]!) +
+    wordHalves(d[3]!)
+  );
 }
 
 /**

@@ -74,16 +74,24 @@ export function decodeGeneve(st: DecodeState): number {
 export function decodeTeredo(st: DecodeState): number {
   const b = st.buf;
   let o = st.off;
-  if (st.capEnd - o >= 4 && b[o] === 0 && b[o + 1] === 1) {
+  if (st.capEnd - o < 2) return teredoShort(st, o + 2);
+  if (b[o] === 0 && b[o + 1] === 1) {
+    if (st.capEnd - o < 4) return teredoShort(st, o + 4);
     o += 4 + b[o + 2]! + b[o + 3]! + 9;
+    if (st.capEnd - o < 2) return teredoShort(st, o + 2);
   }
-  if (st.capEnd - o >= 2 && b[o] === 0 && b[o + 1] === 0) o += 8;
-  if (o >= st.capEnd) {
-    return o < st.wireEnd ? st.tooShort('truncated_teredo_header') : st.notTcp(NotTcpKind.Udp);
+  if (b[o] === 0 && b[o + 1] === 0) {
+    o += 8;
+    if (st.capEnd - o < 1) return teredoShort(st, o + 1);
   }
   if (b[o]! >> 4 !== 6) return st.notTcp(NotTcpKind.Udp);
   st.off = o;
   return st.enter(Tunnel.Teredo, Step.Ipv6);
+}
+
+/** Cut inside the indications: TooShort if the bytes were on the wire; a datagram that really ends there is UDP. */
+function teredoShort(st: DecodeState, need: number): number {
+  return need <= st.wireEnd ? st.tooShort('truncated_teredo_header') : st.notTcp(NotTcpKind.Udp);
 }
 
 const GTP_FLAG_E = 0x04;

@@ -1,0 +1,120 @@
+/**
+ * The benchmark: generates synthetic captures (bench/synth-capture.ts) and runs, side by side on the same file in
+ * the same run, teardown (the whole process, `teardown analyze FILE` with its summary tables), tcptrace -n,
+ * tshark -q -z conv,tcp, pcap-parser iterating the file, tcpdump -r FILE -w /dev/null and cat. Prints wall time,
+ * packets per second and peak memory (GNU time's maximum resident set size), with teardown's ratios to the peers.
+ * Then the memory-flatness check: a capture ten times longer in time (same rate, so the same connections open at
+ * once) must peak at most 1.2 × higher.
+ *
+ *   npm run bench                  # 2 M packets / 200 k connections, and the 10 × capture
+ *   node dist/bench/compare.js --connections 50000 --duration 150 --runs 1 --no-long
+ *
+ * A benchmark, not a test: machines here are noisy, so every number is the median of --runs runs (default 3) and
+ * only the ratios measured in one run mean anything.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { synthesize, DEFAULT_SYNTH } from './synth-capture.js';
+
+interface Measure {
+  wall: number;
+  rssMB: number;
+  ok: boolean;
+  note?: string;
+}
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const OUT = path.join(ROOT, 'bench', 'out');
+const TIME = '/usr/bin/time';
+
+function have(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** Runs a command under GNU time; stdout discarded. */
+function timed(cmd: string, args: string[]): Measure {
+  const r = spawnSync(TIME, ['-f', '%e %M', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', maxBuffer: 64 << 20 });
+  const last = (r.stderr ?? '').trim().split('\n').pop() ?? '';
+  const m = /^([\d.]+) (\d+)$/.exec(last);
+  if (!m) return { wall: NaN, rssMB: NaN, ok: false, note: last.slice(0, 120) };
+  return { wall: Number(m[1]), rssMB: Number(m[2]) / 1024, ok: r.status === 0, note: r.status === 0 ? undefined : `exit ${r.status}` };
+}
+
+function median(runs: number, f: () => Measure): Measure {
+  const ms: Measure[] = [];
+  for (let i = 0; i < runs; i++) ms.push(f());
+  ms.sort((a, b) => a.wall - b.wall);
+  const mid = ms[Math.floor(ms.length / 2)]!;
+  return { ...mid, rssMB: Math.max(...ms.map((m) => m.rssMB)) };
+}
+
+function capture(connections: number, duration: number): { file: string; packets: number } {
+  fs.mkdirSync(OUT, { recursive: true });
+  const file = path.join(OUT, `synth-${connections}-${duration}s.pcap`);
+  const meta = `${file}.json`;
+  if (fs.existsSync(file) && fs.existsSync(meta)) return { file, packets: JSON.parse(fs.readFileSync(meta, 'utf8')).packets };
+  process.stderr.write(`generating ${file} …\n`);
+  const r = synthesize({ ...DEFAULT_SYNTH, out: file, connections, duration });
+  fs.writeFileSync(meta, JSON.stringify(r));
+  return { file, packets: r.packets };
+}
+
+function main(): void {
+  const argv = process.argv.slice(2);
+  const opt = (name: string, def: number) => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? Number(argv[i + 1]) : def;
+  };
+  const connections = opt('--connections', DEFAULT_SYNTH.connections);
+  const duration = opt('--duration', DEFAULT_SYNTH.duration);
+  const runs = opt('--runs', 3);
+  const long = !argv.includes('--no-long');
+  if (!fs.existsSync(TIME)) {
+    process.stderr.write('bench: GNU time (/usr/bin/time) is needed for peak memory: apt-get install time\n');
+    process.exit(2);
+  }
+  const node = process.execPath;
+  const cli = path.join(ROOT, 'bin', 'teardown.js');
+  const iterate = path.join(ROOT, 'dist', 'bench', 'pcap-parser-iterate.js');
+
+  const { file, packets } = capture(connections, duration);
+  const size = fs.statSync(file).size;
+  const rows: [string, Measure][] = [];
+  rows.push(['cat', median(runs, () => timed('cat', [file]))]);
+  if (have('tcpdump')) rows.push(['tcpdump -r -w /dev/null', median(runs, () => timed('tcpdump', ['-r', file, '-w', '/dev/null']))]);
+  rows.push(['pcap-parser (iterate)', median(runs, () => timed(node, [iterate, file]))]);
+  const td = median(runs, () => timed(node, [cli, 'analyze', file]));
+  rows.push(['teardown analyze', td]);
+  const tcptrace = have('tcptrace') ? median(runs, () => timed('tcptrace', ['-n', file])) : null;
+  if (tcptrace) rows.push(['tcptrace -n', tcptrace]);
+  const tshark = have('tshark') ? median(Math.min(runs, 2), () => timed('tshark', ['-q', '-z', 'conv,tcp', '-r', file])) : null;
+  if (tshark) rows.push(['tshark -q -z conv,tcp', tshark]);
+
+  const lines: string[] = [];
+  lines.push(`capture: ${path.relative(ROOT, file)}: ${packets.toLocaleString('en')} packets, ${connections.toLocaleString('en')} connections, ${(size / 1e6).toFixed(0)} MB, ${duration} s; median of ${runs} run(s)`);
+  lines.push('');
+  lines.push('| program | wall s | packets/s | peak MB | teardown ÷ it (time) |');
+  lines.push('|---|---:|---:|---:|---:|');
+  for (const [name, m] of rows) {
+    const pps = m.wall > 0 ? Math.round(packets / m.wall).toLocaleString('en') : '—';
+    const ratio = name === 'teardown analyze' ? '' : (td.wall / m.wall).toFixed(2);
+    lines.push(`| ${name} | ${m.wall.toFixed(2)} | ${pps} | ${m.rssMB.toFixed(0)} | ${ratio}${m.ok ? '' : ` (${m.note ?? 'failed'})`} |`);
+  }
+  lines.push('');
+  const goals: string[] = [];
+  if (tcptrace) goals.push(`teardown/tcptrace time ${(td.wall / tcptrace.wall).toFixed(2)} (goal ≤ 0.5)`);
+  if (tshark) goals.push(`teardown/tshark time ${(td.wall / tshark.wall).toFixed(3)} (goal ≤ 0.1)`);
+  goals.push(`teardown peak ${td.rssMB.toFixed(0)} MB (goal ≤ 150)`);
+  if (long) {
+    const l = capture(connections * 10, duration * 10);
+    const tdLong = median(Math.max(1, Math.min(runs, 2)), () => timed(node, [cli, 'analyze', l.file]));
+    lines.push(`10 × longer: ${path.relative(ROOT, l.file)}: ${l.packets.toLocaleString('en')} packets: teardown ${tdLong.wall.toFixed(2)} s, peak ${tdLong.rssMB.toFixed(0)} MB`);
+    goals.push(`peak 10 × / 1 × ${(tdLong.rssMB / td.rssMB).toFixed(2)} (goal ≤ 1.2)`);
+  }
+  lines.push(goals.join('; '));
+  process.stdout.write(`${lines.join('\n')}\n`);
+  fs.writeFileSync(path.join(OUT, 'compare-last.md'), `${lines.join('\n')}\n`);
+}
+
+main();

@@ -8,7 +8,9 @@ import { exited, spawnTracked, stopChild } from './proc.js';
 /**
  * Captures in the client namespace: tcpdump for pcap (Ethernet, or Linux cooked v2 on `-i any`), dumpcap for
  * pcapng. The lab waits until the tool says it is capturing before any application starts, and stops it with
- * SIGINT after a settling delay so the tool writes out everything it has.
+ * SIGINT after a settling delay so the tool writes out everything it has. A pcap file ends with its last packet;
+ * dumpcap's pcapng file also records when the capture stopped (isb_endtime), which is what shows a sender's
+ * silent give-up.
  */
 
 export type CaptureTool = 'tcpdump' | 'dumpcap';
@@ -38,7 +40,10 @@ export function captureArgs(spec: CaptureSpec, file: string): string[] {
 export class RunningCapture {
   private stderr = '';
   readonly startedAtMs: number;
+  /** When the lab sent SIGINT. */
   stoppedAtMs = 0;
+  /** When the tool had exited (its file complete). */
+  exitedAtMs = 0;
 
   private constructor(
     private readonly child: ChildProcess,
@@ -79,6 +84,7 @@ export class RunningCapture {
     this.stoppedAtMs = Date.now();
     if (exited(this.child)) throw new Error(`capture tool died early: ${this.stderr}`);
     await stopChild(this.child, 'SIGINT', 10_000);
+    this.exitedAtMs = Date.now();
     const s = this.stderr;
     const captured = /(\d+) packets? captured/.exec(s) ?? /Packets captured: (\d+)/.exec(s);
     const dropped = /(\d+) packets? dropped by kernel/.exec(s) ?? /Packets received\/dropped on interface '[^']*': \d+\/(\d+)/.exec(s);
@@ -123,6 +129,88 @@ export function readCaptureHeader(file: string): { format: CaptureFormat; linkTy
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** The end time a pcapng file records: the last isb_endtime of its Interface Statistics Blocks, as stored. */
+export interface IsbEndtime {
+  /** The raw 64-bit value (high word first, as for packet timestamps). */
+  ticks: bigint;
+  /** if_tsresol of the interface the block refers to (6, microseconds, when the IDB states none). */
+  tsresol: number;
+  /** if_tsoffset of that interface, seconds. */
+  tsoffset: number;
+}
+
+const BT_SHB = 0x0a0d0d0a;
+const BT_IDB = 1;
+const BT_ISB = 5;
+const IDB_TSRESOL = 9;
+const IDB_TSOFFSET = 14;
+const ISB_ENDTIME = 3;
+/** Far more blocks than any lab capture has: the walk is bounded even on a damaged file. */
+const MAX_BLOCKS = 1_000_000;
+
+/**
+ * Reads the isb_endtime a pcapng file holds, straight from the blocks (not through the project's reader, whose
+ * handling of it is what the samples test). Null when the file is not pcapng or records no end.
+ */
+export function readIsbEndtime(file: string): IsbEndtime | null {
+  const buf = fs.readFileSync(file);
+  if (buf.length < 12 || buf.readUInt32BE(0) !== BT_SHB) return null;
+  let le = true;
+  let ifaces: Array<{ tsresol: number; tsoffset: number }> = [];
+  let found: IsbEndtime | null = null;
+  let off = 0;
+  for (let n = 0; n < MAX_BLOCKS && off + 12 <= buf.length; n++) {
+    if (buf.readUInt32BE(off) === BT_SHB) {
+      // The byte-order magic decides how this section, the SHB's own length included, is read.
+      le = buf.readUInt32LE(off + 8) === 0x1a2b3c4d;
+      ifaces = [];
+    }
+    const u32 = (o: number): number => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
+    const u16 = (o: number): number => (le ? buf.readUInt16LE(o) : buf.readUInt16BE(o));
+    const type = u32(off);
+    const len = u32(off + 4);
+    if (len < 12 || len % 4 !== 0 || off + len > buf.length) break;
+    const end = off + len - 4;
+    /** Walks the options from `o` to the block's end. */
+    const options = (o: number, each: (code: number, at: number, olen: number) => void): void => {
+      while (o + 4 <= end) {
+        const code = u16(o);
+        const olen = u16(o + 2);
+        if (code === 0 || o + 4 + olen > end) break;
+        each(code, o + 4, olen);
+        o += 4 + ((olen + 3) & ~3);
+      }
+    };
+    if (type === BT_IDB && len >= 20) {
+      const iface = { tsresol: 6, tsoffset: 0 };
+      options(off + 16, (code, at, olen) => {
+        if (code === IDB_TSRESOL && olen >= 1) iface.tsresol = buf[at]!;
+        else if (code === IDB_TSOFFSET && olen === 8) iface.tsoffset = Number(le ? buf.readBigInt64LE(at) : buf.readBigInt64BE(at));
+      });
+      ifaces.push(iface);
+    } else if (type === BT_ISB && len >= 24) {
+      const iface = ifaces[u32(off + 8)];
+      if (iface !== undefined) {
+        options(off + 20, (code, at, olen) => {
+          if (code === ISB_ENDTIME && olen === 8) {
+            const ticks = (BigInt(u32(at)) << 32n) | BigInt(u32(at + 4));
+            found = { ticks, tsresol: iface.tsresol, tsoffset: iface.tsoffset };
+          }
+        });
+      }
+    }
+    off += len;
+  }
+  return found;
+}
+
+/** Seconds since 1970 for `ticks` in the units if_tsresol declares (10^-n s, or 2^-n s with the high bit set). */
+export function ticksToSeconds(ticks: bigint, tsresol: number, tsoffset: number): number {
+  const exp = tsresol & 0x7f;
+  const perSecond = (tsresol & 0x80) !== 0 ? 2n ** BigInt(exp) : 10n ** BigInt(exp);
+  return Number(ticks / perSecond) + Number(ticks % perSecond) / Number(perSecond) + tsoffset;
 }
 
 export const LINKTYPE_NUMBERS: Record<LinkTypeName, number> = { EN10MB: 1, LINUX_SLL2: 276 };

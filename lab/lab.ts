@@ -5,7 +5,7 @@ import type { AppView } from '../src/classify/labels.js';
 import { AppProc, APPS_DIR } from './app-proc.js';
 import type { AppEvent, ClientPlan, ListenerPlan, ServerPlan } from './apps/plan.js';
 import { endpointText } from './apps/plan.js';
-import { LINKTYPE_NUMBERS, readCaptureHeader, RunningCapture } from './capture.js';
+import { LINKTYPE_NUMBERS, readCaptureHeader, readIsbEndtime, RunningCapture, ticksToSeconds } from './capture.js';
 import type { CaptureEntry, ConnectionEntry, Manifest, ObservedEvent } from './manifest.js';
 import { CLIENT_V4, CLIENT_V6, NetnsPair } from './netns.js';
 import { killAllNow, run, sleep } from './proc.js';
@@ -114,6 +114,11 @@ export async function runLab(opts: RunLabOptions = {}): Promise<Manifest> {
 
   fs.mkdirSync(outDir, { recursive: true });
   for (const e of entries) {
+    // A scenario whose capture format changed leaves no stale file of the old format behind.
+    for (const ext of ['pcap', 'pcapng']) {
+      const old = `${e.scenario}.${ext}`;
+      if (old !== e.file) fs.rmSync(path.join(outDir, old), { force: true });
+    }
     const dest = path.join(outDir, e.file);
     fs.copyFileSync(path.join(staging, e.file), dest);
     // dumpcap creates its files 0600; the samples are for everyone to read.
@@ -230,7 +235,7 @@ async function runScenario(s: Scenario, runId: string, staging: string): Promise
     const minMs = (s.minCaptureSeconds ?? 0) * 1000;
     const elapsed = Date.now() - cap.startedAtMs;
     if (elapsed < minMs) await sleep(minMs - elapsed);
-    await sleep(SETTLE_MS);
+    await sleep(s.settleMs ?? SETTLE_MS);
     stats = await cap.stop();
     for (const app of [client, server]) {
       const f = app?.failed;
@@ -267,11 +272,13 @@ async function verify(
   if (stats.captured !== null && stats.captured !== wire.packets.length) {
     problems.push(`the capture tool counted ${stats.captured} packets, the file holds ${wire.packets.length}`);
   }
+  const notes = [...(s.notes ?? [])];
+  const recordedEnd = header.format === 'pcapng' ? recordedEndOf(filePath, cap, notes, problems) : null;
+  if (recordedEnd !== null) wire.endTs = Math.max(wire.lastTs, recordedEnd);
   const conns = groupConnections(wire, new Set([CLIENT_V4, CLIENT_V6]));
   const used = new Set<WireConn>();
   const entries: ConnectionEntry[] = [];
   const t0 = cap.startedAtMs;
-  const notes = [...(s.notes ?? [])];
   for (const r of s.recipes) {
     const where = `${r.key} (${r.expect.ending})`;
     const conn = conns.find(
@@ -288,6 +295,18 @@ async function verify(
     };
     const appView = { client: appViewOf(observed.client, problems, `${where} client`), server: appViewOf(observed.server, problems, `${where} server`) };
     for (const side of ['client', 'server'] as const) {
+      const app = side === 'client' ? client : server;
+      if (r.expect.appView[side] === 'ETIMEDOUT' && app !== null) {
+        const gaveUp = app.events.find((e) => e.conn === r.key && e.event === 'error' && e['code'] === 'ETIMEDOUT');
+        // A give-up puts nothing on the wire: only a capture that goes on past it (a later packet, or the stop
+        // time the file records) shows that the sender stopped trying rather than the capture stopping first.
+        if (gaveUp !== undefined && wire.endTs * 1000 < gaveUp.ts) {
+          problems.push(
+            `${where}: the ${side} app got ETIMEDOUT at ${((gaveUp.ts - t0) / 1000).toFixed(2)} s, but the capture shows nothing after ` +
+              `${(wire.endTs - t0 / 1000).toFixed(2)} s (its last packet${recordedEnd === null ? '; the file records no stop time' : ' or recorded end'}): it cannot show the give-up`,
+          );
+        }
+      }
       if (appView[side] !== r.expect.appView[side]) {
         problems.push(`${where}: the ${side} app saw ${appView[side]}, expected ${r.expect.appView[side]} (events: ${signatures(observed[side]).join(' ')})`);
       }
@@ -352,11 +371,43 @@ async function verify(
     nft: nftLog,
     startedAt: new Date(t0).toISOString(),
     captureSeconds: Math.round((cap.stoppedAtMs - t0) / 10) / 100,
+    recordedEnd: recordedEnd === null ? null : Math.round((recordedEnd - t0 / 1000) * 1e6) / 1e6,
     packets: wire.packets.length,
     connections: entries,
     notes,
   };
   return { entry, problems };
+}
+
+/**
+ * The stop time a pcapng file records (seconds since 1970), checked against when the lab really stopped the tool:
+ * between the SIGINT and the tool's exit. dumpcap 4.0 writes isb_endtime in microseconds whatever if_tsresol its
+ * interface declares (nanoseconds on Linux), so both readings are tried and the one that fits is kept, with a note.
+ */
+function recordedEndOf(filePath: string, cap: RunningCapture, notes: string[], problems: string[]): number | null {
+  const isb = readIsbEndtime(filePath);
+  if (isb === null) {
+    problems.push('the pcapng file records no stop time (no isb_endtime)');
+    return null;
+  }
+  // Clock granularity and rounding: a few milliseconds either side.
+  const lo = cap.stoppedAtMs / 1000 - 0.05;
+  const hi = cap.exitedAtMs / 1000 + 0.05;
+  const fits = (t: number): boolean => t >= lo && t <= hi;
+  const declared = ticksToSeconds(isb.ticks, isb.tsresol, isb.tsoffset);
+  if (fits(declared)) return declared;
+  const micro = ticksToSeconds(isb.ticks, 6, isb.tsoffset);
+  const iso = (t: number): string => new Date(t * 1000).toISOString();
+  if (fits(micro)) {
+    notes.push(
+      `The file records when the capture stopped (isb_endtime ${isb.ticks}), but in microseconds, although the interface declares if_tsresol ${isb.tsresol}: ` +
+        `read in the declared units it would be ${iso(declared)}, before the first packet; in microseconds it is ${iso(micro)}, when the lab stopped dumpcap. ` +
+        'dumpcap 4.0 writes the ISB times in microseconds whatever the interface resolution, so a reader that honours isb_endtime has to allow for that.',
+    );
+    return micro;
+  }
+  problems.push(`isb_endtime ${isb.ticks} (if_tsresol ${isb.tsresol}) is neither ${iso(declared)} nor ${iso(micro)} within the stop window ${iso(lo)} - ${iso(hi)}`);
+  return null;
 }
 
 /** The connection's events from the start of the app up to the end of the capture (what came later, as the apps are stopped, is not part of the scenario). */

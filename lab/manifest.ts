@@ -41,8 +41,13 @@ export interface CaptureEntry {
   nft: string[];
   /** ISO 8601 time when the capture started: the origin of every `t` in `observed`. */
   startedAt: string;
-  /** Wall time from the capture start to its stop (the file itself records no stop time). */
+  /** Wall time from the capture start to the lab's stop request (SIGINT). */
   captureSeconds: number;
+  /**
+   * The stop time the file itself records, in seconds since `startedAt`: pcapng isb_endtime (see `notes` for the
+   * unit dumpcap writes it in). Null for pcap, which records none: there the capture ends with its last packet.
+   */
+  recordedEnd: number | null;
   packets: number;
   connections: ConnectionEntry[];
   /** What the kernel did differently from the first design, or other remarks about this capture. */

@@ -1,4 +1,4 @@
-import { runOk, runSync, run } from './proc.js';
+import { runOk, runSync, run, sleep } from './proc.js';
 
 /**
  * Two network namespaces joined by a veth pair, one pair per scenario so scenarios run side by side. Addresses
@@ -40,6 +40,9 @@ export class NetnsPair {
     for (const ns of [this.client, this.server]) {
       await runOk('ip', ['netns', 'add', ns]);
       this.created.push(ns);
+      // No duplicate address detection for the link-local addresses either (the veth takes the namespace's
+      // default when it is created), so that waitIpv6Ready() below is not held up by it.
+      await runOk('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.default.accept_dad=0']);
     }
     await runOk('ip', ['-n', this.client, 'link', 'add', CLIENT_IF, 'type', 'veth', 'peer', 'name', SERVER_IF, 'netns', this.server]);
     const plan: Array<[string, string, string, string]> = [
@@ -59,6 +62,26 @@ export class NetnsPair {
           `  chain output {\n    type filter hook output priority 0; policy accept;\n  }\n` +
           `}\n`,
       });
+    }
+    await this.waitIpv6Ready(plan.map(([ns, dev]) => [ns, dev] as const));
+  }
+
+  /**
+   * Waits until IPv6 is up on both ends. The kernel brings a new link into service through its link-watch work,
+   * which can lag up to a second behind `link set up` (it is rate-limited, and busier with many pairs made at
+   * once); IPv6 adds the link-local address only then. A connect before that stalled in neighbour resolution:
+   * the first SYN left 1.0 s after connect() (measured), so the IPv6 captures' timing depended on how soon after
+   * setup they started.
+   */
+  private async waitIpv6Ready(ends: ReadonlyArray<readonly [string, string]>, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (const [ns, dev] of ends) {
+      for (;;) {
+        const out = await runOk('ip', ['-n', ns, '-6', 'addr', 'show', 'dev', dev, 'scope', 'link']);
+        if (/inet6 fe80::/.test(out) && !/tentative/.test(out)) break;
+        if (Date.now() > deadline) throw new Error(`${dev} in ${ns}: no usable IPv6 link-local address after ${timeoutMs} ms: ${out.trim()}`);
+        await sleep(20);
+      }
     }
   }
 

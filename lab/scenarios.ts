@@ -24,7 +24,9 @@ import {
 /**
  * The scenarios: each one capture, made in its own pair of namespaces. Most hold one connection; close-wait
  * adds a short second connection near the end, because a pcap file records no stop time and the silence of the
- * stuck connection is only visible against a later packet; mixed interleaves thirty connections.
+ * stuck connection is only visible against a later packet; mixed interleaves thirty connections. unanswered and
+ * peer-unresponsive end in a silent give-up, so they are captured as pcapng, which records when the capture
+ * stopped.
  */
 
 export interface Scenario {
@@ -38,6 +40,8 @@ export interface Scenario {
   captureStartedByDrive?: boolean;
   /** The capture lasts at least this long (seconds after its start). */
   minCaptureSeconds?: number;
+  /** Time after the last awaited event before the capture stops (default SETTLE_MS in lab.ts). */
+  settleMs?: number;
   /** Bounded run time: the scenario fails instead of hanging. */
   timeoutMs?: number;
   notes?: string[];
@@ -62,6 +66,14 @@ export const CONTEXT_SYSCTLS = {
 export const FIN_TIMEOUT_S = SERVER_SYSCTLS['net.ipv4.tcp_fin_timeout'];
 /** The classifier's default close-wait-stuck threshold. */
 export const STUCK_S = 5;
+
+/**
+ * Settle time for the scenarios that end in a silent give-up. The kernel gives up on data exactly when the doubled
+ * retransmission timeout runs out (the timer that would retransmit gives up instead), and on a SYN shortly after
+ * the interval doubled would have run out: only a capture that runs on well past that shows the give-up rather
+ * than a retransmission still to come. 1.5 s is ample against timers that fire late.
+ */
+const GIVE_UP_SETTLE_MS = 1500;
 
 const CLOSED_PORT = 9997;
 const DROPPED_PORT = 9996;
@@ -173,18 +185,20 @@ export function allScenarios(): Scenario[] {
     {
       name: 'unanswered',
       title: 'SYN dropped by nftables (unanswered)',
-      ran: 'The server listens, but an nft rule in the server namespace drops the SYNs. The client connects and waits; with tcp_syn_retries 2 in its namespace the kernel gives up within seconds.',
-      capture: TCPDUMP_VETH,
+      ran: 'The server listens, but an nft rule in the server namespace drops the SYNs. The client connects and waits; with tcp_syn_retries 2 in its namespace the kernel gives up within seconds. The capture (pcapng) stops 1.5 s after the app got ETIMEDOUT and records that stop time.',
+      capture: DUMPCAP_VETH,
       recipes: [unanswered({ port: 40001 })],
-      notes: ['The kernel gives up without sending anything. It sends more SYNs than tcp_syn_retries suggests: in SYN_SENT the first tcp_syn_linear_timeouts retries (read back in sysctls) come at a fixed 1 s interval, and the kernel gives up once the count tcp_syn_retries + tcp_syn_linear_timeouts is reached or the time that tcp_syn_retries exponential retries would take (1 + 2 + 4 s for 2) has passed, whichever comes first.'],
+      settleMs: GIVE_UP_SETTLE_MS,
+      notes: ['The kernel gives up without sending anything: only the stop time the file records (isb_endtime), well after the last SYN, shows that the client stopped trying. It sends more SYNs than tcp_syn_retries suggests: in SYN_SENT the first tcp_syn_linear_timeouts retries (read back in sysctls) come at a fixed 1 s interval, and the kernel gives up once the count tcp_syn_retries + tcp_syn_linear_timeouts is reached or the time that tcp_syn_retries exponential retries would take (1 + 2 + 4 s for 2) has passed, whichever comes first.'],
     },
     {
       name: 'peer-unresponsive',
       title: 'Peer silenced by nftables mid-connection',
-      ran: 'After one 16 B exchange an nft rule in the server namespace drops everything from the client. The client keeps writing 64 B every 400 ms; with tcp_retries2 3 in its namespace the kernel gives up after a few seconds of retransmissions.',
-      capture: TCPDUMP_VETH,
+      ran: 'After one 16 B exchange an nft rule in the server namespace drops everything from the client. The client keeps writing 64 B every 400 ms; with tcp_retries2 3 in its namespace the kernel gives up after a few seconds of retransmissions. The capture (pcapng) stops 1.5 s after the app got ETIMEDOUT and records that stop time.',
+      capture: DUMPCAP_VETH,
       recipes: [peerUnresponsive({ port: 40001 })],
-      notes: ["Only the first unacknowledged segment is retransmitted (a tail-loss probe, then RTO backoff); the later writes stay queued in the client. When tcp_retries2 is used up the kernel drops the connection without a packet, and the app's pending read fails with ETIMEDOUT."],
+      settleMs: GIVE_UP_SETTLE_MS,
+      notes: ["Only the first unacknowledged segment is retransmitted (a tail-loss probe, then RTO backoff); the later writes stay queued in the client. When tcp_retries2 is used up the kernel drops the connection without a packet, and the app's pending read fails with ETIMEDOUT: only the stop time the file records (isb_endtime), later than the next retransmission would have come, shows the give-up."],
     },
     {
       name: 'lost-state',

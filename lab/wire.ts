@@ -33,6 +33,11 @@ export interface WireCapture {
   packets: WirePacket[];
   firstTs: number;
   lastTs: number;
+  /**
+   * When the capture ended: the last packet, or the later stop time the file records (pcapng isb_endtime; the
+   * lab sets it after reading the file's blocks). Silence is only visible up to here.
+   */
+  endTs: number;
 }
 
 const FIELDS = [
@@ -82,11 +87,8 @@ export async function readWithTshark(file: string): Promise<WireCapture> {
     }
     packets.push(p);
   }
-  return {
-    packets,
-    firstTs: packets.length > 0 ? packets[0]!.ts : 0,
-    lastTs: packets.length > 0 ? packets[packets.length - 1]!.ts : 0,
-  };
+  const lastTs = packets.length > 0 ? packets[packets.length - 1]!.ts : 0;
+  return { packets, firstTs: packets.length > 0 ? packets[0]!.ts : 0, lastTs, endTs: lastTs };
 }
 
 function seqGe(a: number, b: number): boolean {
@@ -300,7 +302,7 @@ export function checkWire(c: WireConn, exp: WireExpectation, cap: WireCapture): 
       need(pfin === undefined && f.rsts.length === 0, `the ${peer} should never close`);
       need(!after(cfin).some((p) => p.from === peer && p.len > 0), `the ${peer} should stay silent after the FIN`);
       const last = ps[ps.length - 1]!;
-      const silent = cap.lastTs - last.ts;
+      const silent = cap.endTs - last.ts;
       need(silent > exp.stuckS + 0.5, `the connection should stay silent > ${exp.stuckS} s until the capture ends (${silent.toFixed(2)} s)`);
       break;
     }
@@ -462,7 +464,11 @@ export function describeWire(c: WireConn, cap: WireCapture): string {
     }
     i++;
   }
-  const tail = cap.lastTs - (ps[ps.length - 1]?.ts ?? cap.lastTs);
-  if (tail >= 1) parts.push(`then nothing for ${tail.toFixed(1)} s until the capture's last packet`);
+  const own = ps[ps.length - 1]?.ts ?? cap.lastTs;
+  if (cap.endTs > cap.lastTs && cap.endTs - own >= 1) {
+    parts.push(`then nothing for ${(cap.endTs - own).toFixed(1)} s until the capture stopped (isb_endtime)`);
+  } else if (cap.lastTs - own >= 1) {
+    parts.push(`then nothing for ${(cap.lastTs - own).toFixed(1)} s until the capture's last packet`);
+  }
   return parts.join(', ');
 }

@@ -7,11 +7,19 @@ export interface ConnectionTableOptions {
   maxConnections: number;
   /** Capture-time seconds a finished connection stays, for late retransmissions and RSTs, before it is emitted. */
   graceSeconds: number;
+  /**
+   * Tombstones kept of emitted and evicted connections, so that their stragglers (a FIN retransmitted after the
+   * grace period, a late RST) are counted against them instead of opening phantom connections.
+   */
+  maxTombstones: number;
 }
 
 export const DEFAULT_TABLE_OPTIONS: ConnectionTableOptions = {
   maxConnections: 100_000,
-  graceSeconds: 10,
+  // Short, because at tens of thousands of connections a second every second of grace holds that many finished
+  // connections in memory; stragglers after it still find the connection's tombstone.
+  graceSeconds: 2,
+  maxTombstones: 32_768,
 };
 
 /** Why a connection left the table. */
@@ -31,8 +39,8 @@ interface Tombstone {
   serverAddr: Uint32Array;
   clientPort: number;
   serverPort: number;
-  clientIsn: number;
-  hasClientIsn: boolean;
+  /** Why it left: evicted (its later packets continue it) or finished (they are stragglers). */
+  evicted: boolean;
   laterPackets: number;
   next: Tombstone | null;
 }
@@ -82,11 +90,13 @@ export class ConnectionTable {
   private finishedHead = 0;
   private nextId = 1;
   private nextSweep = 0;
-  /** Incarnation counters per tuple are kept on the live connection; evicted tuples restart at the tombstone. */
   size = 0;
   peakSize = 0;
   evicted = 0;
+  /** Packets that arrived for a connection after it was evicted (counted against it, not analysed). */
   packetsOfEvicted = 0;
+  /** Packets that arrived for a connection after it finished and was emitted (late retransmissions, RSTs). */
+  latePackets = 0;
   /** Latest capture time seen (float seconds). */
   now = 0;
 
@@ -140,7 +150,8 @@ export class ConnectionTable {
       const tomb = bareSyn ? null : this.findTombstone(seg, hash);
       if (tomb !== null) {
         tomb.laterPackets++;
-        this.packetsOfEvicted++;
+        if (tomb.evicted) this.packetsOfEvicted++;
+        else this.latePackets++;
       } else {
         conn = this.create(seg, hash);
         this.touch(conn);
@@ -228,6 +239,7 @@ export class ConnectionTable {
       }
       conn.inFinishedQueue = false;
       this.remove(conn);
+      this.addTombstone(conn, false);
       this.emit(conn, 'finished', now);
     }
     if (requeue !== null) for (const c of requeue) q.push(c);
@@ -244,11 +256,11 @@ export class ConnectionTable {
     victim.inFinishedQueue = false;
     this.remove(victim);
     this.evicted++;
-    this.addTombstone(victim);
+    this.addTombstone(victim, !victim.finished);
     this.emit(victim, victim.finished ? 'finished' : 'evicted', now);
   }
 
-  private addTombstone(conn: Connection): void {
+  private addTombstone(conn: Connection, evicted: boolean): void {
     const tomb: Tombstone = {
       hash: conn.hash,
       id: conn.id,
@@ -257,16 +269,15 @@ export class ConnectionTable {
       serverAddr: conn.serverAddr,
       clientPort: conn.clientPort,
       serverPort: conn.serverPort,
-      clientIsn: conn.client.isn,
-      hasClientIsn: conn.client.hasIsn,
+      evicted,
       laterPackets: 0,
       next: this.tombstones.get(conn.hash) ?? null,
     };
     this.tombstones.set(conn.hash, tomb);
     this.tombstoneOrder.push(tomb);
-    // Bounded: at most as many tombstones as live connections; the oldest go first.
+    // Bounded: the oldest go first.
     const live = this.tombstoneOrder.length - this.tombstoneHead;
-    if (live > this.opts.maxConnections) {
+    if (live > this.opts.maxTombstones) {
       const old = this.tombstoneOrder[this.tombstoneHead++]!;
       this.unlinkTombstone(old);
       if (this.tombstoneHead > 4096 && this.tombstoneHead * 2 > this.tombstoneOrder.length) {

@@ -209,7 +209,7 @@ export function runSegments(
   const out: ConnectionRecord[] = [];
   let last = 0;
   const table = new ConnectionTable(
-    { maxConnections: opts.maxConnections ?? 1000, graceSeconds: opts.graceSeconds ?? 10 },
+    { maxConnections: opts.maxConnections ?? 1000, graceSeconds: opts.graceSeconds ?? 10, maxTombstones: 1000 },
     (conn, reason, now) => {
       const end = reason === 'end-of-capture' || reason === 'finished' ? Math.max(last, opts.captureEnd ?? 0) : now;
       out.push(buildRecord(conn, cls, { captureEnd: end, reason }));

@@ -3,13 +3,16 @@ import { DEFAULT_CLASSIFIER_OPTIONS } from '../classify/classifier.js';
 import { DEFAULT_TABLE_OPTIONS } from '../conn/connection-table.js';
 import { FORMATS, parseEndings, runAnalyze, type Format } from './analyze-command.js';
 import { EXIT } from './exit-codes.js';
+import { registerReportCommand } from './report-command.js';
+
+/** A wrong command line: reported in one line with the usage status, never as a stack trace. */
+class UsageError extends Error {}
 
 const STDIN_ARG = '\u0000stdin';
 
 /** Argument parsing and wiring only; the analysis lives in src/analysis. Resolves to the exit status. */
 export async function run(argv: string[]): Promise<number> {
   let status: number = EXIT.ok;
-  let usageError: string | null = null;
   // yargs-parser drops a lone "-" (standard input): carry it through under a name no path can have.
   const args = argv.map((a) => (a === '-' ? STDIN_ARG : a));
   const parser = yargs(args)
@@ -85,18 +88,25 @@ export async function run(argv: string[]): Promise<number> {
         );
       },
     )
-    .demandCommand(1, 'Name a command: analyze')
+    .demandCommand(1, 'Name a command: analyze, report');
+  registerReportCommand(parser, (st) => {
+    status = st;
+  });
+  parser
     .strict()
     .help()
     .alias('h', 'help')
     .version()
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .fail((msg, err) => {
-      usageError = msg ?? err?.message ?? 'bad command line';
+      // Throwing stops yargs before any command handler runs with arguments its checks rejected.
+      throw new UsageError(msg ?? err?.message ?? 'bad command line');
     });
-  await parser.parseAsync();
-  if (usageError !== null) {
-    process.stderr.write(`teardown: ${usageError}\nRun "teardown --help" for usage.\n`);
+  try {
+    await parser.parseAsync();
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`teardown: ${err.message}\nRun "teardown --help" for usage.\n`);
     return EXIT.usage;
   }
   return status;

@@ -4,6 +4,8 @@ import { NOTE_TEXT } from '../conn/ladder-trace.js';
 import { isoTime, toSeconds } from '../conn/time.js';
 import { formatAddress } from '../decode/address.js';
 import { TCP_ACK, TCP_CWR, TCP_ECE, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG } from '../decode/segment.js';
+import { displayFilterOf, tcpStreamOf } from '../interop/wireshark.js';
+import { zeekFactsOf } from '../interop/zeek-state.js';
 import { classify, type ClassifierOptions, type ClassifyContext } from './classifier.js';
 import { explain } from './explain.js';
 import type { ConnectionRecord, EndSummary, LadderPacket } from './record.js';
@@ -77,6 +79,7 @@ export function buildRecord(conn: Connection, opts: ClassifierOptions, ctx: Clas
   if (gaps > 0) anomalies.push(`${gaps} gap${gaps > 1 ? 's' : ''} in the sequence space (segments the capture missed)`);
   if (conn.truncated > 0) anomalies.push(`${conn.truncated} segment${conn.truncated > 1 ? 's' : ''} cut short by the snap length`);
   if (v.closer === null && (v.ending === 'abortive-rst' || v.ending === 'lost-state-rst')) v.closer = conn.closer;
+  const zeek = zeekFactsOf(conn);
   return {
     id: conn.id,
     client,
@@ -101,6 +104,11 @@ export function buildRecord(conn: Connection, opts: ClassifierOptions, ctx: Clas
     explanation: explain(v, { client: fmt(client), server: fmt(server) }),
     tunnel: conn.tunnel,
     incarnation: conn.incarnation,
+    tcpStream: tcpStreamOf(conn),
+    displayFilter: displayFilterOf(conn),
+    zeekConnState: zeek.connState,
+    zeekHistory: zeek.history,
+    zeekConn: { duration: zeek.duration, origBytes: zeek.origBytes, respBytes: zeek.respBytes, missedBytes: zeek.missedBytes },
     endpoints: { client: endSummary(conn, conn.client), server: endSummary(conn, conn.server) },
     anomalies,
     ladder: ladder(conn),

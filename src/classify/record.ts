@@ -1,3 +1,4 @@
+import type { ZeekConnState } from '../interop/zeek-state.js';
 import type { AppView, Cause, Closer, Confidence, Ending, Handshake, RstReason, Side, TcpState } from './labels.js';
 
 export interface Endpoint {
@@ -50,6 +51,17 @@ export interface EndSummary {
   rstFrames: number[];
 }
 
+/** Zeek's conn.log duration and sizes; duration and sizes are null where Zeek leaves them unset (zero duration). */
+export interface ZeekConnSizes {
+  /** Seconds, microsecond resolution. */
+  duration: number | null;
+  /** Sequence-space bytes of each side (bytes lost in gaps included), Zeek's orig_bytes / resp_bytes. */
+  origBytes: number | null;
+  respBytes: number | null;
+  /** Bytes acknowledged but never captured, both directions (missed_bytes). */
+  missedBytes: number;
+}
+
 /**
  * One connection's record: what `--format json|ndjson|csv` writes. Field names are part of the interface.
  */
@@ -83,6 +95,16 @@ export interface ConnectionRecord {
   tunnel: string;
   /** Incarnation of this 4-tuple in the capture (1 for the first; port reuse makes 2, 3, …). */
   incarnation: number;
+  /** The `tcp.stream` index Wireshark gives this connection (docs/interop.md). */
+  tcpStream: number;
+  /** A Wireshark display filter that selects exactly this connection's packets (tuple and frame range). */
+  displayFilter: string;
+  /** Zeek's conn_state for the connection, the client taken as originator (docs/interop.md maps our endings). */
+  zeekConnState: ZeekConnState;
+  /** Zeek's history letters: upper case for the client (originator), lower case for the server; `^` = first packet from the server. */
+  zeekHistory: string;
+  /** conn.log fields Zeek computes its own way (duration without trailing packets, sequence-space sizes). */
+  zeekConn: ZeekConnSizes;
   endpoints: { client: EndSummary; server: EndSummary };
   /** Out-of-window RSTs seen and ignored (RFC 5961), bad checksums, duplicates… */
   anomalies: string[];

@@ -10,9 +10,10 @@ import { renderLadder } from '../output/ladder.js';
 import { addToServiceTally, newServiceTally, renderServiceTable } from '../output/service-table.js';
 import type { RecordSink, TextOut } from '../output/sink.js';
 import { addToEndingTally, newEndingTally, renderCaptureHeader, renderSummaryTable } from '../output/summary-table.js';
+import { createZeekJsonWriter, createZeekTsvWriter } from '../output/zeek-output.js';
 import { EXIT } from './exit-codes.js';
 
-export const FORMATS = ['table', 'json', 'ndjson', 'csv'] as const;
+export const FORMATS = ['table', 'json', 'ndjson', 'csv', 'zeek', 'zeek-json'] as const;
 export type Format = (typeof FORMATS)[number];
 
 export interface AnalyzeArgs {
@@ -84,6 +85,8 @@ async function runOnce(a: AnalyzeArgs, io: Streams): Promise<number> {
     if (a.format === 'json') sink = createJsonWriter(io.stdout);
     else if (a.format === 'ndjson') sink = createNdjsonWriter(io.stdout);
     else if (a.format === 'csv') sink = createCsvWriter(io.stdout);
+    else if (a.format === 'zeek') sink = createZeekTsvWriter(io.stdout);
+    else if (a.format === 'zeek-json') sink = createZeekJsonWriter(io.stdout);
   }
   const endings = newEndingTally();
   const services = newServiceTally();

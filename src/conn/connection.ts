@@ -4,6 +4,7 @@ import { EndpointTrack } from './endpoint.js';
 import { LadderTrace, NOTE, type NoteCode } from './ladder-trace.js';
 import { seqAdd, seqAfter, seqAtOrAfter, seqBefore, seqDiff } from './seq.js';
 import { toSeconds } from './time.js';
+import { ZeekHistory } from './zeek-history.js';
 
 /** A reply RST is sent at once; allow this much capture-time delay between the segment and the RST it drew. */
 const REPLY_RST_MAX_DELAY_S = 2;
@@ -60,6 +61,8 @@ export class Connection {
   finishedTime = -1;
 
   readonly trace = new LadderTrace();
+  /** Zeek's view of the same segments: history letters, Zeek endpoint states, sequence-space sizes. */
+  readonly history = new ZeekHistory();
 
   // --- connection table links (owned by ConnectionTable)
   id = 0;
@@ -114,6 +117,7 @@ export class Connection {
       this.client.setState('ESTABLISHED', this.firstTime, seg.frame);
       this.server.setState('ESTABLISHED', this.firstTime, seg.frame);
     }
+    this.history.begin(senderIsServer);
     return senderIsServer;
   }
 
@@ -161,6 +165,7 @@ export class Connection {
     snd.lastFrame = seg.frame;
     if (seg.checksumOk === 0) this.badChecksums++;
     if (seg.truncated) this.truncated++;
+    this.history.onSegment(seg, fromServer);
     // Anything from the peer answers this end's keep-alives.
     rcv.keepAlivesUnanswered = 0;
 

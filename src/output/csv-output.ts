@@ -34,6 +34,10 @@ export const CSV_COLUMNS = [
   'tunnel',
   'incarnation',
   'explanation',
+  'tcp_stream',
+  'zeek_conn_state',
+  'zeek_history',
+  'display_filter',
 ] as const;
 export type CsvColumn = (typeof CSV_COLUMNS)[number];
 
@@ -68,6 +72,10 @@ export function csvValues(r: ConnectionRecord): Record<CsvColumn, CsvValue> {
     tunnel: r.tunnel,
     incarnation: r.incarnation,
     explanation: r.explanation,
+    tcp_stream: r.tcpStream,
+    zeek_conn_state: r.zeekConnState,
+    zeek_history: r.zeekHistory,
+    display_filter: r.displayFilter,
   };
 }
 

@@ -55,7 +55,7 @@ const COLUMNS = [
   'id', 'client_ip', 'client_port', 'server_ip', 'server_port', 'start', 'end', 'duration_ms', 'packets_client',
   'packets_server', 'bytes_client', 'bytes_server', 'handshake', 'ending', 'cause', 'closer', 'close_wait_ms',
   'fin_wait2_ms', 'rst_reason', 'confidence', 'app_client', 'app_server', 'evidence', 'tunnel', 'incarnation',
-  'explanation',
+  'explanation', 'tcp_stream', 'zeek_conn_state', 'zeek_history', 'display_filter',
 ];
 
 /** The row a record should become, written independently of the code under test. */
@@ -65,7 +65,8 @@ function expectedRow(r: ConnectionRecord): string[] {
     s(r.id), r.client.ip, s(r.client.port), r.server.ip, s(r.server.port), r.start, r.end, s(r.durationMs),
     s(r.packets.client), s(r.packets.server), s(r.bytes.client), s(r.bytes.server), r.handshake, r.ending, s(r.cause),
     s(r.closer), s(r.closeWaitMs), s(r.finWait2Ms), s(r.rstReason), r.confidence, r.appView.client, r.appView.server,
-    r.evidence.join(' '), r.tunnel, s(r.incarnation), r.explanation,
+    r.evidence.join(' '), r.tunnel, s(r.incarnation), r.explanation, s(r.tcpStream), r.zeekConnState, r.zeekHistory,
+    r.displayFilter,
   ];
 }
 
@@ -108,7 +109,7 @@ describe('--format csv', () => {
   it('quotes only the fields that need it', async () => {
     const text = await toCsv([makeRecord({ id: 9, explanation: 'plain words' })]);
     assert.ok(!text.includes('"'));
-    assert.ok(text.includes(',plain words\r\n'));
+    assert.ok(text.includes(',plain words,'));
   });
 
   it('writes empty fields for nulls and joins evidence frames with spaces', async () => {

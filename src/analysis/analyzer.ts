@@ -1,5 +1,5 @@
 import type { RawPacket } from '../capture/raw-packet.js';
-import { buildRecord } from '../classify/build-record.js';
+import { buildRecord, type RecordDetail } from '../classify/build-record.js';
 import { DEFAULT_CLASSIFIER_OPTIONS, type ClassifierOptions } from '../classify/classifier.js';
 import type { ConnectionRecord } from '../classify/record.js';
 import type { Connection } from '../conn/connection.js';
@@ -11,6 +11,8 @@ import { DecodeOutcome, newTcpSegment } from '../decode/segment.js';
 export interface AnalyzerOptions {
   classifier: ClassifierOptions;
   table: ConnectionTableOptions;
+  /** 'summary' records leave out the ladder and state lists (see RecordDetail). Default 'full'. */
+  detail?: RecordDetail;
 }
 
 export const DEFAULT_ANALYZER_OPTIONS: AnalyzerOptions = {
@@ -81,6 +83,6 @@ export class Analyzer {
     const captureEnd = reason === 'end-of-capture' || reason === 'finished' ? this.captureEnd() : now;
     this.outOfWindowRsts += conn.client.outOfWindowRsts + conn.server.outOfWindowRsts;
     this.records++;
-    this.onRecord(buildRecord(conn, this.opts.classifier, { captureEnd, reason }));
+    this.onRecord(buildRecord(conn, this.opts.classifier, { captureEnd, reason }, this.opts.detail ?? 'full'));
   }
 }

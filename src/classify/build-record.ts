@@ -24,10 +24,10 @@ export function flagNames(flags: number): string {
   return names.join(', ');
 }
 
-function endSummary(conn: Connection, e: EndpointTrack): EndSummary {
+function endSummary(conn: Connection, e: EndpointTrack, full: boolean): EndSummary {
   return {
     state: e.state,
-    states: e.states.map((s) => ({ state: s.state, rel: round6(s.time - conn.firstTime), frame: s.frame })),
+    states: full ? e.states.map((s) => ({ state: s.state, rel: round6(s.time - conn.firstTime), frame: s.frame })) : [],
     retransmissions: e.retransmissions,
     keepAlives: e.keepAlives,
     zeroWindows: e.zeroWindows,
@@ -66,7 +66,15 @@ function ladder(conn: Connection): LadderPacket[] {
 }
 
 /** Classifies a connection and builds its record (allocates: once per connection, never per packet). */
-export function buildRecord(conn: Connection, opts: ClassifierOptions, ctx: ClassifyContext): ConnectionRecord {
+/**
+ * How much of the record to build: 'full' (JSON outputs, ladders, reports) or 'summary', which leaves the ladder
+ * and the state lists empty — what the terminal tables, CSV and conn.log need, at a fraction of the cost and
+ * garbage when hundreds of thousands of connections go by.
+ */
+export type RecordDetail = 'full' | 'summary';
+
+export function buildRecord(conn: Connection, opts: ClassifierOptions, ctx: ClassifyContext, detail: RecordDetail = 'full'): ConnectionRecord {
+  const full = detail === 'full';
   const v = classify(conn, opts, ctx);
   const client = { ip: formatAddress(conn.ipVersion, conn.clientAddr), port: conn.clientPort };
   const server = { ip: formatAddress(conn.ipVersion, conn.serverAddr), port: conn.serverPort };
@@ -109,8 +117,8 @@ export function buildRecord(conn: Connection, opts: ClassifierOptions, ctx: Clas
     zeekConnState: zeek.connState,
     zeekHistory: zeek.history,
     zeekConn: { duration: zeek.duration, origBytes: zeek.origBytes, respBytes: zeek.respBytes, missedBytes: zeek.missedBytes },
-    endpoints: { client: endSummary(conn, conn.client), server: endSummary(conn, conn.server) },
+    endpoints: { client: endSummary(conn, conn.client, full), server: endSummary(conn, conn.server, full) },
     anomalies,
-    ladder: ladder(conn),
+    ladder: full ? ladder(conn) : [],
   };
 }

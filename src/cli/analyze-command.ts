@@ -93,7 +93,9 @@ async function runOnce(a: AnalyzeArgs, io: Streams): Promise<number> {
   const abnormal = newAbnormalCollector(a.limit);
   let wanted: ConnectionRecord | null = null;
 
-  const result = await analyzeCaptures(a.files, analyzerOptions(a), {
+  // Only the JSON outputs and the ladder need each record's packets and state lists.
+  const detail = a.connection !== undefined || a.format === 'json' || a.format === 'ndjson' ? 'full' : 'summary';
+  const result = await analyzeCaptures(a.files, { ...analyzerOptions(a), detail }, {
     onRecord: (r) => {
       if (a.connection !== undefined) {
         if (r.id === a.connection) wanted = r;

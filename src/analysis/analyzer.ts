@@ -6,7 +6,7 @@ import type { Connection } from '../conn/connection.js';
 import { ConnectionTable, DEFAULT_TABLE_OPTIONS, type ConnectionTableOptions, type EmitReason } from '../conn/connection-table.js';
 import { toSeconds } from '../conn/time.js';
 import { Decoder } from '../decode/decoder.js';
-import { DecodeOutcome, newTcpSegment } from '../decode/segment.js';
+import { DecodeOutcome, newTcpSegment, type TcpSegment } from '../decode/segment.js';
 
 export interface AnalyzerOptions {
   classifier: ClassifierOptions;
@@ -47,8 +47,16 @@ export class Analyzer {
     this.table = new ConnectionTable(opts.table, (conn, reason, now) => this.emit(conn, reason, now));
   }
 
-  /** Feeds one captured frame. The RawPacket is not kept. */
-  ingest(pkt: RawPacket): void {
+  /** The TCP segment of the last frame ingested (valid until the next call; meaningful when ingest returned a connection). */
+  get segment(): TcpSegment {
+    return this.seg;
+  }
+
+  /**
+   * Feeds one captured frame. The RawPacket is not kept. Returns the connection its TCP segment went to, or null
+   * (not TCP, or a straggler of a connection already emitted or evicted).
+   */
+  ingest(pkt: RawPacket): Connection | null {
     const frame = ++this.frames;
     if (this.firstSec < 0) {
       this.firstSec = pkt.tsSec;
@@ -62,9 +70,10 @@ export class Analyzer {
     }
     if (pkt.tsDigits > this.tsDigits) this.tsDigits = pkt.tsDigits;
     const seg = this.seg;
-    if (this.decoder.decode(pkt, seg) !== DecodeOutcome.Tcp) return;
+    if (this.decoder.decode(pkt, seg) !== DecodeOutcome.Tcp) return null;
     seg.frame = frame;
     this.table.onSegment(seg);
+    return this.table.lastConnection;
   }
 
   /** Capture end for the classifier: the last frame, or a later end the capture file recorded. */

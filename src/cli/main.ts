@@ -3,6 +3,7 @@ import { DEFAULT_CLASSIFIER_OPTIONS } from '../classify/classifier.js';
 import { DEFAULT_TABLE_OPTIONS } from '../conn/connection-table.js';
 import { FORMATS, parseEndings, runAnalyze, type Format } from './analyze-command.js';
 import { EXIT } from './exit-codes.js';
+import { registerInterfacesCommand, registerLiveCommand } from './live-command.js';
 import { registerReportCommand } from './report-command.js';
 
 /** A wrong command line: reported in one line with the usage status, never as a stack trace. */
@@ -88,10 +89,13 @@ export async function run(argv: string[]): Promise<number> {
         );
       },
     )
-    .demandCommand(1, 'Name a command: analyze, report');
-  registerReportCommand(parser, (st) => {
+    .demandCommand(1, 'Name a command: analyze, report, live, interfaces');
+  const setStatus = (st: number) => {
     status = st;
-  });
+  };
+  registerReportCommand(parser, setStatus);
+  registerLiveCommand(parser, setStatus);
+  registerInterfacesCommand(parser, setStatus);
   parser
     .strict()
     .help()

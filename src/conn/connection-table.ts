@@ -14,6 +14,9 @@ export interface ConnectionTableOptions {
   maxTombstones: number;
 }
 
+/** Capture seconds between two sweeps of finished connections while packets flow. */
+export const SWEEP_INTERVAL_S = 1;
+
 export const DEFAULT_TABLE_OPTIONS: ConnectionTableOptions = {
   maxConnections: 100_000,
   // Short, because at tens of thousands of connections a second every second of grace holds that many finished
@@ -112,7 +115,7 @@ export class ConnectionTable {
     // Emit connections whose grace period is over before this segment is looked up, so that a segment arriving
     // after the grace period opens a new connection instead of extending a finished one.
     if (t >= this.nextSweep) {
-      this.nextSweep = t + 1;
+      this.nextSweep = t + SWEEP_INTERVAL_S;
       this.sweep(t);
     }
     const hash = (endpointHash(seg.srcAddr, seg.srcPort) + endpointHash(seg.dstAddr, seg.dstPort)) | 0;
@@ -138,16 +141,19 @@ export class ConnectionTable {
         conn = this.create(seg, hash);
         conn.incarnation = incarnation;
         this.touch(conn);
+        this.lastConnection = conn;
         return;
       }
       conn.onSegment(seg, dir === 1);
       this.touch(conn);
+      this.lastConnection = conn;
       if (conn.finished && !conn.inFinishedQueue) {
         conn.inFinishedQueue = true;
         this.finishedQueue.push(conn);
       }
     } else {
       const tomb = bareSyn ? null : this.findTombstone(seg, hash);
+      this.lastConnection = null;
       if (tomb !== null) {
         tomb.laterPackets++;
         if (tomb.evicted) this.packetsOfEvicted++;
@@ -155,6 +161,7 @@ export class ConnectionTable {
       } else {
         conn = this.create(seg, hash);
         this.touch(conn);
+        this.lastConnection = conn;
       }
     }
 
@@ -316,6 +323,22 @@ export class ConnectionTable {
     const t = this.findTombstone(seg, hash);
     if (t !== null) this.unlinkTombstone(t);
   }
+
+  /**
+   * Emits the finished connections whose grace period ended by `t` (float seconds), without moving `now` or the
+   * packet-driven sweep schedule: live capture calls it as the wall clock moves on while no packet arrives.
+   */
+  sweepBefore(t: number): void {
+    this.sweep(t);
+  }
+
+  /** Visits every connection held, least recently active first (the close-wait watcher of live capture). */
+  forEach(fn: (conn: Connection) => void): void {
+    for (let c = this.lruHead; c !== null; c = c.lruNext) fn(c);
+  }
+
+  /** The connection the last segment went to, or null (it was a straggler of an emitted or evicted one). */
+  lastConnection: Connection | null = null;
 
   /** Emits every connection still held (end of the capture), oldest activity first. */
   flush(): void {

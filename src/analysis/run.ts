@@ -3,9 +3,9 @@ import { openCapture, type OpenCaptureOptions } from '../capture/open-capture.js
 import { CaptureError } from '../capture/raw-packet.js';
 import { NEED_MORE, type CaptureInfo, type CaptureReader } from '../capture/reader.js';
 import type { ConnectionRecord } from '../classify/record.js';
-import { isoTime } from '../conn/time.js';
-import { countsToRecord, newRunSummary, type CaptureFileSummary, type RunSummary } from '../output/run-summary.js';
+import type { CaptureFileSummary, RunSummary } from '../output/run-summary.js';
 import { Analyzer, type AnalyzerOptions } from './analyzer.js';
+import { summarize } from './summary.js';
 
 export interface RunHooks {
   /** Each connection's record, as soon as it is classified. Return false to ask the run to wait for drain(). */
@@ -100,27 +100,8 @@ export async function analyzeCaptures(
   analyzer.finish();
   if (waitDrain && hooks.drain) await hooks.drain();
 
-  const summary = newRunSummary({
-    closeWaitThresholdMs: opts.classifier.closeWaitThresholdS * 1000,
-    finTimeoutMs: opts.classifier.finTimeoutS * 1000,
-  });
-  const st = analyzer.decoder.stats;
-  summary.files = fileSummaries;
-  summary.captureStart = analyzer.firstSec < 0 ? null : isoTime(analyzer.firstSec, analyzer.firstNs, analyzer.tsDigits);
-  summary.captureEnd = analyzer.lastSec < 0 ? null : isoTime(analyzer.lastSec, analyzer.lastNs, analyzer.tsDigits);
-  summary.packetsRead = analyzer.frames;
-  summary.tcpSegments = st.tcp;
-  summary.notTcp = st.notTcp;
-  summary.notTcpByKind = countsToRecord(st.notTcpByKind);
-  summary.fragments = st.fragments;
-  summary.tooShort = st.tooShort;
-  summary.malformed = st.malformed;
-  summary.unknownLinkType = st.unknownLinkType;
-  summary.badChecksums = st.badChecksums;
-  summary.connections = analyzer.records;
-  summary.evictedConnections = analyzer.table.evicted;
-  summary.outOfWindowRstsIgnored = analyzer.outOfWindowRsts;
-  return { summary, errors, problems: st.problems };
+  const summary = summarize(analyzer, fileSummaries, opts.classifier);
+  return { summary, errors, problems: analyzer.decoder.stats.problems };
 }
 
 function emptyFileSummary(name: string): CaptureFileSummary {

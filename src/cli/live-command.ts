@@ -7,13 +7,12 @@ import type { Argv } from 'yargs';
 import { DEFAULT_ANALYZER_OPTIONS } from '../analysis/analyzer.js';
 import { LiveCaptureError } from '../capture/live-errors.js';
 import { listInterfaces, type LiveInterface } from '../capture/live-source.js';
-import { DEFAULT_CLASSIFIER_OPTIONS } from '../classify/classifier.js';
-import { DEFAULT_TABLE_OPTIONS } from '../conn/connection-table.js';
 import { toAscii } from '../output/format.js';
 import { newTable } from '../output/table-style.js';
 import { DEFAULT_RST_BURST } from '../live/rst-burst.js';
 import { LIVE_FORMATS, runLive, type LiveArgs, type LiveFormat } from '../live/run-live.js';
 import { parseFileSize } from '../live/savefile.js';
+import { ANALYSIS_OPTIONS, checkAnalysisOptions } from './common-options.js';
 import { EXIT } from './exit-codes.js';
 
 export type SetStatus = (code: number) => void;
@@ -55,39 +54,24 @@ export function registerLiveCommand<T>(y: Argv<T>, setStatus: SetStatus = defaul
         .option('only', { choices: ['abnormal'] as const, describe: 'print only abnormal endings (the closing tables count all)' })
         .option('duration', { type: 'number', describe: 'stop after this many seconds' })
         .option('count', { alias: 'c', type: 'number', describe: 'stop after this many packets' })
-        .option('close-wait-threshold', {
-          type: 'number',
-          default: DEFAULT_CLASSIFIER_OPTIONS.closeWaitThresholdS,
-          describe: 'seconds of silence in CLOSE_WAIT that raise an alert (and count as stuck)',
-        })
+        .options(ANALYSIS_OPTIONS)
         .option('rst-burst', {
           type: 'number',
           default: DEFAULT_RST_BURST.count,
           describe: 'alert when this many RSTs hit one service within --rst-window seconds (0: never)',
         })
         .option('rst-window', { type: 'number', default: DEFAULT_RST_BURST.windowS, describe: 'seconds of the RST burst window' })
-        .option('fin-timeout', {
-          type: 'number',
-          default: DEFAULT_CLASSIFIER_OPTIONS.finTimeoutS,
-          describe: "the closer's tcp_fin_timeout in seconds (how long an orphaned FIN_WAIT_2 socket lives)",
-        })
-        .option('max-connections', {
-          type: 'number',
-          default: DEFAULT_TABLE_OPTIONS.maxConnections,
-          describe: 'connections held at once; beyond it the least recently active are classified and evicted',
-        })
         .option('buffer-size', { alias: 'B', type: 'number', default: DEFAULT_BUFFER_KIB, describe: "libpcap's capture buffer in KiB, as tcpdump -B" })
         .option('limit', { type: 'number', default: 50, describe: 'abnormal connections listed in the closing table' })
         .option('color', { type: 'boolean', describe: 'colour the output (default: on a terminal)' })
         .option('ascii', { type: 'boolean', default: false, describe: 'draw with ASCII only' })
         .check((a) => {
           if (typeof a.interface !== 'string' || a.interface === '') throw new Error('--interface needs a name (teardown interfaces lists them)');
-          for (const k of ['close-wait-threshold', 'fin-timeout'] as const) seconds(a[k], k, 0, true);
+          checkAnalysisOptions(a);
           seconds(a.duration, 'duration', 0, false);
           seconds(a['rst-window'], 'rst-window', 0, false);
           wholeNumber(a.count, 'count', 1);
           wholeNumber(a['rst-burst'], 'rst-burst', 0);
-          wholeNumber(a['max-connections'], 'max-connections', 1);
           wholeNumber(a['buffer-size'], 'buffer-size', 1);
           if (a['file-size'] !== undefined) {
             if (a.write === undefined) throw new Error('--file-size rotates the savefile: it needs --write');

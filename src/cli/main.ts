@@ -1,6 +1,5 @@
 import yargs from 'yargs';
-import { DEFAULT_CLASSIFIER_OPTIONS } from '../classify/classifier.js';
-import { DEFAULT_TABLE_OPTIONS } from '../conn/connection-table.js';
+import { ANALYSIS_OPTIONS, STDIN_ARG, checkAnalysisOptions, fileArgs } from './common-options.js';
 import { FORMATS, parseEndings, runAnalyze, type Format } from './analyze-command.js';
 import { EXIT } from './exit-codes.js';
 import { registerInterfacesCommand, registerLiveCommand } from './live-command.js';
@@ -9,12 +8,10 @@ import { registerReportCommand } from './report-command.js';
 /** A wrong command line: reported in one line with the usage status, never as a stack trace. */
 class UsageError extends Error {}
 
-const STDIN_ARG = '\u0000stdin';
-
 /** Argument parsing and wiring only; the analysis lives in src/analysis. Resolves to the exit status. */
 export async function run(argv: string[]): Promise<number> {
   let status: number = EXIT.ok;
-  // yargs-parser drops a lone "-" (standard input): carry it through under a name no path can have.
+  // yargs-parser drops a lone "-" (standard input): carry it through (see common-options.ts).
   const args = argv.map((a) => (a === '-' ? STDIN_ARG : a));
   const parser = yargs(args)
     .scriptName('teardown')
@@ -31,21 +28,7 @@ export async function run(argv: string[]): Promise<number> {
           .option('host', { type: 'string', array: true, describe: 'report only connections with this address at either end' })
           .option('port', { type: 'number', array: true, describe: 'report only connections with this port at either end' })
           .option('connection', { alias: 'c', type: 'number', describe: "draw this connection's teardown as a ladder" })
-          .option('close-wait-threshold', {
-            type: 'number',
-            default: DEFAULT_CLASSIFIER_OPTIONS.closeWaitThresholdS,
-            describe: 'seconds of silence in CLOSE_WAIT (to the end of the capture) that count as stuck',
-          })
-          .option('fin-timeout', {
-            type: 'number',
-            default: DEFAULT_CLASSIFIER_OPTIONS.finTimeoutS,
-            describe: "the closer's tcp_fin_timeout in seconds (how long an orphaned FIN_WAIT_2 socket lives)",
-          })
-          .option('max-connections', {
-            type: 'number',
-            default: DEFAULT_TABLE_OPTIONS.maxConnections,
-            describe: 'connections held at once; beyond it the least recently active are classified and evicted',
-          })
+          .options(ANALYSIS_OPTIONS)
           .option('each', {
             type: 'boolean',
             default: false,
@@ -56,12 +39,7 @@ export async function run(argv: string[]): Promise<number> {
           .option('color', { type: 'boolean', describe: 'colour the output (default: when stdout is a terminal)' })
           .option('ascii', { type: 'boolean', default: false, describe: 'draw with ASCII only' })
           .check((a) => {
-            for (const k of ['close-wait-threshold', 'fin-timeout'] as const) {
-              const v = a[k];
-              if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`--${k} must be a number of seconds ≥ 0`);
-            }
-            const m = a['max-connections'];
-            if (typeof m !== 'number' || !Number.isInteger(m) || m < 1) throw new Error('--max-connections must be a whole number ≥ 1');
+            checkAnalysisOptions(a);
             parseEndings(a.ending);
             if (a.each && a.format === 'json') throw new Error('--each writes one report per file: use --format ndjson or csv for machine-readable output');
             return true;
@@ -69,7 +47,7 @@ export async function run(argv: string[]): Promise<number> {
       async (a) => {
         status = await runAnalyze(
           {
-            files: (a.files as string[]).map((f) => (f === STDIN_ARG ? '-' : f)),
+            files: fileArgs(a.files),
             format: a.format,
             only: a.only,
             ending: parseEndings(a.ending),

@@ -9,8 +9,6 @@ import type { Argv } from 'yargs';
 import { analyzeCaptures } from '../analysis/run.js';
 import { openCapture } from '../capture/open-capture.js';
 import { NEED_MORE } from '../capture/reader.js';
-import { DEFAULT_CLASSIFIER_OPTIONS } from '../classify/classifier.js';
-import { DEFAULT_TABLE_OPTIONS } from '../conn/connection-table.js';
 import { renderHtmlReport } from '../report/html-report.js';
 import { renderMarkdownReport } from '../report/markdown-report.js';
 import {
@@ -22,10 +20,9 @@ import {
 import { DEFAULT_TOP_N, type ReportMeta } from '../report/report-text.js';
 import { isTimeOfDay, parseTimeArg } from '../report/time-window.js';
 import { analyzerOptions } from './analyze-command.js';
+import { ANALYSIS_OPTIONS, checkAnalysisOptions, fileArgs } from './common-options.js';
 import { EXIT } from './exit-codes.js';
 
-/** main.ts carries a lone "-" (standard input) through yargs under this name; see run() there. */
-const STDIN_ARG = '\u0000stdin';
 
 export type ReportFormat = 'html' | 'markdown';
 
@@ -206,12 +203,12 @@ export async function runReport(a: ReportArgs, io: ReportIo): Promise<number> {
 
 /** What is wrong with the parsed options, or null: numbers in range, a .html/.md output, well-formed times. */
 function argsError(a: Record<string, unknown>): string | null {
-  for (const k of ['close-wait-threshold', 'fin-timeout'] as const) {
-    const v = a[k];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) return `--${k} must be a number of seconds ≥ 0`;
+  try {
+    checkAnalysisOptions(a);
+  } catch (err) {
+    return (err as Error).message;
   }
   for (const [k, min] of [
-    ['max-connections', 1],
     ['examples', 0],
     ['limit', 0],
     ['top', 0],
@@ -258,21 +255,7 @@ export function registerReportCommand(y: Argv, onStatus?: (status: number) => vo
           describe: 'only connections that ended at or after this time: ISO 8601, or a time of day (UTC) on the capture\'s date',
         })
         .option('to', { type: 'string', describe: 'only connections that ended at or before this time (as --from)' })
-        .option('close-wait-threshold', {
-          type: 'number',
-          default: DEFAULT_CLASSIFIER_OPTIONS.closeWaitThresholdS,
-          describe: 'seconds of silence in CLOSE_WAIT (to the end of the capture) that count as stuck',
-        })
-        .option('fin-timeout', {
-          type: 'number',
-          default: DEFAULT_CLASSIFIER_OPTIONS.finTimeoutS,
-          describe: "the closer's tcp_fin_timeout in seconds (how long an orphaned FIN_WAIT_2 socket lives)",
-        })
-        .option('max-connections', {
-          type: 'number',
-          default: DEFAULT_TABLE_OPTIONS.maxConnections,
-          describe: 'connections held at once; beyond it the least recently active are classified and evicted',
-        })
+        .options(ANALYSIS_OPTIONS)
         .option('examples', {
           type: 'number',
           default: DEFAULT_EXAMPLES_PER_ENDING,
@@ -295,7 +278,7 @@ export function registerReportCommand(y: Argv, onStatus?: (status: number) => vo
       }
       const status = await runReport(
         {
-          files: (a.files as string[]).map((f) => (f === STDIN_ARG ? '-' : f)),
+          files: fileArgs(a.files),
           output: a.output as string,
           title: a.title,
           only: a.only,

@@ -3,11 +3,11 @@
  * and the run summary of a live session for the closing tables.
  */
 import type { Analyzer } from '../analysis/analyzer.js';
+import { summarize } from '../analysis/summary.js';
 import { isAbnormal } from '../classify/labels.js';
 import type { ConnectionRecord } from '../classify/record.js';
-import { isoTime } from '../conn/time.js';
 import { colors, formatDuration, formatEndpoint, glyphs, toAscii } from '../output/format.js';
-import { countsToRecord, newRunSummary, type RunSummary } from '../output/run-summary.js';
+import type { RunSummary } from '../output/run-summary.js';
 
 /**
  * "10:42:07.314  #17  192.0.2.1:40001 → 192.0.2.2:9999  orphan-timeout-rst  closer server  lasted 5.2 s
@@ -48,33 +48,15 @@ export interface LiveSummaryInput {
 
 /** The run summary of a live session, as analyzeCaptures builds it for files (the interface in place of a file). */
 export function liveRunSummary(analyzer: Analyzer, s: LiveSummaryInput): RunSummary {
-  const summary = newRunSummary({ closeWaitThresholdMs: s.closeWaitThresholdS * 1000, finTimeoutMs: s.finTimeoutS * 1000 });
-  const st = analyzer.decoder.stats;
-  summary.files = [
-    {
-      name: `interface ${s.iface}`,
-      format: 'live',
-      frames: analyzer.frames,
-      bytes: s.bytes,
-      linkTypes: [s.linkType],
-      error: null,
-      droppedByCapture: s.dropped,
-      notes: s.notes.slice(),
-    },
-  ];
-  summary.captureStart = analyzer.firstSec < 0 ? null : isoTime(analyzer.firstSec, analyzer.firstNs, analyzer.tsDigits);
-  summary.captureEnd = analyzer.lastSec < 0 ? null : isoTime(analyzer.lastSec, analyzer.lastNs, analyzer.tsDigits);
-  summary.packetsRead = analyzer.frames;
-  summary.tcpSegments = st.tcp;
-  summary.notTcp = st.notTcp;
-  summary.notTcpByKind = countsToRecord(st.notTcpByKind);
-  summary.fragments = st.fragments;
-  summary.tooShort = st.tooShort;
-  summary.malformed = st.malformed;
-  summary.unknownLinkType = st.unknownLinkType;
-  summary.badChecksums = st.badChecksums;
-  summary.connections = analyzer.records;
-  summary.evictedConnections = analyzer.table.evicted;
-  summary.outOfWindowRstsIgnored = analyzer.outOfWindowRsts;
-  return summary;
+  const iface = {
+    name: `interface ${s.iface}`,
+    format: 'live',
+    frames: analyzer.frames,
+    bytes: s.bytes,
+    linkTypes: [s.linkType],
+    error: null,
+    droppedByCapture: s.dropped,
+    notes: s.notes.slice(),
+  };
+  return summarize(analyzer, [iface], { closeWaitThresholdS: s.closeWaitThresholdS, finTimeoutS: s.finTimeoutS });
 }

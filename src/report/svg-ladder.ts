@@ -10,6 +10,7 @@
 import type { Side, TcpState } from '../classify/labels.js';
 import type { ConnectionRecord, LadderPacket, StateChange } from '../classify/record.js';
 import { formatDuration, formatEndpoint } from '../output/format.js';
+import { buildRows, compareKey, SIDES, waitingEnd, type Key, type PacketRow, type StateRow } from '../output/ladder-rows.js';
 import { escapeHtml } from './escape.js';
 import { n1, textWidth } from './svg-charts.js';
 
@@ -24,28 +25,6 @@ export interface SvgLadderOptions {
 
 export const DEFAULT_MAX_ARROWS = 40;
 
-interface Key {
-  rel: number;
-  frame: number;
-}
-
-function compareKey(a: Key, b: Key): number {
-  return a.rel - b.rel || a.frame - b.frame;
-}
-
-interface PacketRow {
-  kind: 'packet';
-  key: Key;
-  packet: LadderPacket;
-  states: Record<Side, TcpState[]>;
-}
-
-interface StateRow {
-  kind: 'state';
-  key: Key;
-  states: Record<Side, TcpState[]>;
-}
-
 interface OmittedRow {
   kind: 'omitted';
   key: Key;
@@ -53,43 +32,6 @@ interface OmittedRow {
 }
 
 type Row = PacketRow | StateRow | OmittedRow;
-
-const SIDES: readonly Side[] = ['client', 'server'];
-
-function buildRows(r: ConnectionRecord, changes: Record<Side, StateChange[]>): (PacketRow | StateRow)[] {
-  const packets = r.ladder.slice().sort((a, b) => a.frame - b.frame);
-  const byFrame = new Map<number, PacketRow>();
-  const rows: PacketRow[] = packets.map((p) => {
-    const row: PacketRow = { kind: 'packet', key: { rel: p.rel, frame: p.frame }, packet: p, states: { client: [], server: [] } };
-    if (!byFrame.has(p.frame)) byFrame.set(p.frame, row);
-    return row;
-  });
-  const loose: StateRow[] = [];
-  for (const side of SIDES) {
-    for (const ch of changes[side]) {
-      const row = byFrame.get(ch.frame);
-      if (row !== undefined) {
-        row.states[side].push(ch.state);
-        continue;
-      }
-      let s = loose.find((x) => x.key.rel === ch.rel && x.key.frame === ch.frame);
-      if (s === undefined) {
-        s = { kind: 'state', key: { rel: ch.rel, frame: ch.frame }, states: { client: [], server: [] } };
-        loose.push(s);
-      }
-      s.states[side].push(ch.state);
-    }
-  }
-  loose.sort((a, b) => compareKey(a.key, b.key));
-  const out: (PacketRow | StateRow)[] = [];
-  let i = 0;
-  for (const p of rows) {
-    while (i < loose.length && compareKey(loose[i]!.key, p.key) < 0) out.push(loose[i++]!);
-    out.push(p);
-  }
-  while (i < loose.length) out.push(loose[i++]!);
-  return out;
-}
 
 /** Keeps the first and the last rows when there are more than `max`, with a marker for the ones left out. */
 function capRows(rows: (PacketRow | StateRow)[], max: number): Row[] {
@@ -110,32 +52,6 @@ function capRows(rows: (PacketRow | StateRow)[], max: number): Row[] {
   return [...rows.slice(0, headEnd), marker, ...rows.slice(tailStart)];
 }
 
-function stateAfter(changes: StateChange[], key: Key): TcpState | null {
-  let state: TcpState | null = null;
-  for (const ch of changes) {
-    if (compareKey(ch, key) > 0) break;
-    state = ch.state;
-  }
-  return state;
-}
-
-function isNotable(s: TcpState | null): s is TcpState {
-  return s !== null && s !== 'ESTABLISHED';
-}
-
-/** Who was waiting during the gap before `next`, and in what state (as the terminal ladder tells it). */
-function waitingEnd(changes: Record<Side, StateChange[]>, prev: Row, next: Row): { side: Side; state: TcpState } | null {
-  let actor: Side;
-  if (next.kind === 'packet') actor = next.packet.from;
-  else if (next.kind === 'state') actor = next.states.client.length > 0 ? 'client' : 'server';
-  else return null;
-  const other: Side = actor === 'client' ? 'server' : 'client';
-  const mine = stateAfter(changes[actor], prev.key);
-  if (isNotable(mine)) return { side: actor, state: mine };
-  const theirs = stateAfter(changes[other], prev.key);
-  if (isNotable(theirs)) return { side: other, state: theirs };
-  return null;
-}
 
 /**
  * An end still waiting when the capture ended (in CLOSE_WAIT or FIN_WAIT_2 with a measured duration): the wait

@@ -12,7 +12,12 @@ export interface ConnectionTableOptions {
    * grace period, a late RST) are counted against them instead of opening phantom connections.
    */
   maxTombstones: number;
+  /** Reuse emitted connection objects (default true; off only to check that reuse changes nothing). */
+  reuseConnections?: boolean;
 }
+
+/** Connections kept for reuse at most (a few MB; beyond it emitted connections are left to the collector). */
+const POOL_MAX = 4096;
 
 /** Capture seconds between two sweeps of finished connections while packets flow. */
 export const SWEEP_INTERVAL_S = 1;
@@ -38,6 +43,7 @@ interface Tombstone {
   hash: number;
   id: number;
   ipVersion: 4 | 6;
+  /** Copies of the addresses (the connection object itself is reused for another connection). */
   clientAddr: Uint32Array;
   serverAddr: Uint32Array;
   clientPort: number;
@@ -58,7 +64,9 @@ function endpointHash(addr: Uint32Array, port: number): number {
   return h ^ (h >>> 15);
 }
 
+/** Compares a segment's address (4 words) with a kept one (4 words, or 1 for IPv4 in a tombstone). */
 function sameAddr(a: Uint32Array, b: Uint32Array): boolean {
+  if (b.length === 1) return a[0] === b[0];
   return a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
 }
 
@@ -89,8 +97,12 @@ export class ConnectionTable {
   private tombstoneHead = 0;
   private lruHead: Connection | null = null;
   private lruTail: Connection | null = null;
+  /** Finished connections waiting out their grace period, with the generation each was queued in. */
   private finishedQueue: Connection[] = [];
+  private finishedGens: number[] = [];
   private finishedHead = 0;
+  /** Emitted connections kept for reuse: creating one is the costliest allocation of the hot path. */
+  private readonly pool: Connection[] = [];
   private nextId = 1;
   private nextSweep = 0;
   size = 0;
@@ -138,6 +150,7 @@ export class ConnectionTable {
         const incarnation = conn.incarnation + 1;
         this.remove(conn);
         this.emit(conn, 'superseded', t);
+        this.recycle(conn);
         conn = this.create(seg, hash);
         conn.incarnation = incarnation;
         this.touch(conn);
@@ -150,6 +163,7 @@ export class ConnectionTable {
       if (conn.finished && !conn.inFinishedQueue) {
         conn.inFinishedQueue = true;
         this.finishedQueue.push(conn);
+        this.finishedGens.push(conn.generation);
       }
     } else {
       const tomb = bareSyn ? null : this.findTombstone(seg, hash);
@@ -176,7 +190,7 @@ export class ConnectionTable {
   }
 
   private create(seg: TcpSegment, hash: number): Connection {
-    const conn = new Connection();
+    const conn = this.pool.pop() ?? new Connection();
     const senderIsServer = conn.init(seg, this.nextId++, hash);
     conn.bucketNext = this.buckets.get(hash) ?? null;
     this.buckets.set(hash, conn);
@@ -226,19 +240,26 @@ export class ConnectionTable {
       this.size--;
     }
     conn.bucketNext = null;
+    // Whatever removed it (superseded by a new incarnation, evicted, emitted), its finished-queue entry is void.
+    conn.inFinishedQueue = false;
     this.unlinkLru(conn);
   }
 
   /** Emits finished connections whose grace period has passed. */
   private sweep(now: number): void {
     const q = this.finishedQueue;
+    const gens = this.finishedGens;
     const grace = this.opts.graceSeconds;
     let requeue: Connection[] | null = null;
     while (this.finishedHead < q.length) {
       const conn = q[this.finishedHead]!;
+      // Gone since it was queued (superseded, evicted, or already emitted and reused for another connection).
+      if (gens[this.finishedHead] !== conn.generation || !conn.inFinishedQueue) {
+        this.finishedHead++;
+        continue;
+      }
       if (conn.finishedTime + grace > now) break;
       this.finishedHead++;
-      if (!conn.inFinishedQueue) continue; // already gone (superseded or evicted)
       if (conn.lastTime + grace > now) {
         // Late packets arrived after it finished: give it another grace period.
         (requeue ??= []).push(conn);
@@ -248,12 +269,26 @@ export class ConnectionTable {
       this.remove(conn);
       this.addTombstone(conn, false);
       this.emit(conn, 'finished', now);
+      this.recycle(conn);
     }
-    if (requeue !== null) for (const c of requeue) q.push(c);
+    if (requeue !== null) {
+      for (const c of requeue) {
+        q.push(c);
+        gens.push(c.generation);
+      }
+    }
     if (this.finishedHead > 1024 && this.finishedHead * 2 > q.length) {
       this.finishedQueue = q.slice(this.finishedHead);
+      this.finishedGens = gens.slice(this.finishedHead);
       this.finishedHead = 0;
     }
+  }
+
+  /** Keeps an emitted connection for reuse (its record has been built: nothing refers to it any more). */
+  private recycle(conn: Connection): void {
+    if (this.pool.length >= POOL_MAX || this.opts.reuseConnections === false) return;
+    conn.reset();
+    this.pool.push(conn);
   }
 
   private evictOldest(now: number, keep: Connection): void {
@@ -265,6 +300,7 @@ export class ConnectionTable {
     this.evicted++;
     this.addTombstone(victim, !victim.finished);
     this.emit(victim, victim.finished ? 'finished' : 'evicted', now);
+    this.recycle(victim);
   }
 
   private addTombstone(conn: Connection, evicted: boolean): void {
@@ -272,8 +308,8 @@ export class ConnectionTable {
       hash: conn.hash,
       id: conn.id,
       ipVersion: conn.ipVersion,
-      clientAddr: conn.clientAddr,
-      serverAddr: conn.serverAddr,
+      clientAddr: conn.ipVersion === 4 ? Uint32Array.of(conn.clientAddr[0]!) : Uint32Array.from(conn.clientAddr),
+      serverAddr: conn.ipVersion === 4 ? Uint32Array.of(conn.serverAddr[0]!) : Uint32Array.from(conn.serverAddr),
       clientPort: conn.clientPort,
       serverPort: conn.serverPort,
       evicted,
@@ -348,8 +384,10 @@ export class ConnectionTable {
       conn.inFinishedQueue = false;
       this.remove(conn);
       this.emit(conn, conn.finished ? 'finished' : 'end-of-capture', now);
+      this.recycle(conn);
     }
     this.finishedQueue = [];
+    this.finishedGens = [];
     this.finishedHead = 0;
   }
 }

@@ -2,6 +2,7 @@ import type { TcpState } from '../classify/labels.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment } from '../decode/segment.js';
 import { EndpointTrack } from './endpoint.js';
 import { LadderTrace, NOTE, type NoteCode } from './ladder-trace.js';
+import { makeResetter } from './resetter.js';
 import { seqAdd, seqAfter, seqAtOrAfter, seqBefore, seqDiff } from './seq.js';
 import { toSeconds } from './time.js';
 import { ZeekHistory } from './zeek-history.js';
@@ -71,6 +72,25 @@ export class Connection {
   lruPrev: Connection | null = null;
   lruNext: Connection | null = null;
   inFinishedQueue = false;
+
+  /**
+   * Lives this object has had: connections are pooled and reused, so anything that holds on to one across the
+   * table's emissions (the finished queue) remembers the generation it saw.
+   */
+  generation = 0;
+
+  /** Back to the initial state for reuse (the table keeps a free list of connections). */
+  reset(): void {
+    const gen = this.generation;
+    resetConnection(this);
+    this.generation = gen + 1;
+    this.client.reset();
+    this.server.reset();
+    this.clientAddr.fill(0);
+    this.serverAddr.fill(0);
+    this.trace.reset();
+    this.history.reset();
+  }
 
   /** Sets the key and roles from the first segment seen. Returns whether the segment's sender is the server. */
   init(seg: TcpSegment, id: number, hash: number): boolean {
@@ -494,3 +514,5 @@ export class Connection {
     return side === 'client' ? this.client : this.server;
   }
 }
+
+const resetConnection = makeResetter(new Connection(), ['client', 'server', 'clientAddr', 'serverAddr', 'trace', 'history', 'generation']);

@@ -1,4 +1,5 @@
 import type { TcpState } from '../classify/labels.js';
+import { makeResetter } from './resetter.js';
 
 /** How many state changes an end keeps (a real connection has fewer than ten; bounded against hostile input). */
 const MAX_STATE_CHANGES = 16;
@@ -132,6 +133,12 @@ export class EndpointTrack {
   state: TcpState = 'CLOSED';
   readonly states: { state: TcpState; time: number; frame: number }[] = [];
 
+  /** Back to the initial state, for a pooled connection's next life. */
+  reset(): void {
+    resetEndpoint(this);
+    this.states.length = 0;
+  }
+
   setState(state: TcpState, time: number, frame: number): void {
     if (state === this.state) return;
     this.state = state;
@@ -149,3 +156,5 @@ export class EndpointTrack {
     return false;
   }
 }
+
+const resetEndpoint = makeResetter(new EndpointTrack(), ['states']);

@@ -60,6 +60,14 @@ export class LadderTrace {
   private ringN = 0;
   private ringPos = 0;
 
+  /** Empties the trace for reuse, keeping its arrays (pooled connections allocate them once). */
+  reset(): void {
+    this.headN = 0;
+    this.controlN = 0;
+    this.ringN = 0;
+    this.ringPos = 0;
+  }
+
   add(
     frame: number,
     tsSec: number,

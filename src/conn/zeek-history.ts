@@ -13,6 +13,7 @@
  * Hot path: Connection.onSegment makes one call per segment. Numbers only, the letters packed into integer
  * fields, all allocated with the connection; the string is built only when the record is.
  */
+import { makeResetter } from './resetter.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment } from '../decode/segment.js';
 
 /** Zeek's endpoint states (TCP_Endpoint.h EndpointState), in Zeek's order. */
@@ -214,6 +215,13 @@ export class ZeekHistory {
   started = false;
 
   /** Called once, before the first segment: a connection whose first packet came from the server starts flipped. */
+  /** Back to the initial state, for a pooled connection's next life. */
+  reset(): void {
+    resetZeekHistory(this);
+    resetZeekEndpoint(this.orig);
+    resetZeekEndpoint(this.resp);
+  }
+
   begin(firstFromServer: boolean): void {
     if (firstFromServer) this.add(CH.FLIP);
   }
@@ -596,3 +604,6 @@ export class ZeekHistory {
     return this.orig.missedBytes + this.resp.missedBytes;
   }
 }
+
+const resetZeekEndpoint = makeResetter(new ZeekEndpoint());
+const resetZeekHistory = makeResetter(new ZeekHistory(), ['orig', 'resp']);

@@ -34,8 +34,8 @@ export function closeWaitOf(conn: Connection, nowSec: number): { side: 'client' 
 }
 
 export class CloseWaitWatcher {
-  /** Connections already reported (weak: a connection leaves with its record). */
-  private readonly alerted = new WeakSet<Connection>();
+  /** Ids of the connections already reported that are still in CLOSE_WAIT (rebuilt at each check: bounded). */
+  private alerted = new Set<number>();
   alerts = 0;
 
   constructor(private readonly thresholdS: number) {}
@@ -43,12 +43,17 @@ export class CloseWaitWatcher {
   /** Checks every connection held at wall-clock `nowSec` (the clock the frames are stamped with). */
   check(analyzer: Analyzer, nowSec: number, onAlert: (a: CloseWaitAlert) => void): CloseWaitCheck {
     let inCloseWait = 0;
+    const stillAlerted = new Set<number>();
     analyzer.table.forEach((conn) => {
       const cw = closeWaitOf(conn, nowSec);
       if (cw === null) return;
       inCloseWait++;
-      if (cw.silentS <= this.thresholdS || this.alerted.has(conn)) return;
-      this.alerted.add(conn);
+      if (this.alerted.has(conn.id)) {
+        stillAlerted.add(conn.id);
+        return;
+      }
+      if (cw.silentS <= this.thresholdS) return;
+      stillAlerted.add(conn.id);
       this.alerts++;
       onAlert({
         alert: 'close-wait',
@@ -62,6 +67,7 @@ export class CloseWaitWatcher {
         finFrame: cw.finFrame,
       });
     });
+    this.alerted = stillAlerted;
     return { inCloseWait };
   }
 }

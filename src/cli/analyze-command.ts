@@ -5,6 +5,7 @@ import type { ConnectionRecord } from '../classify/record.js';
 import { newAbnormalCollector, addToAbnormal, renderAbnormalList } from '../output/abnormal-list.js';
 import { createCsvWriter } from '../output/csv-output.js';
 import { shouldUseColor } from '../output/format.js';
+import { ProgressLine } from '../output/progress.js';
 import { createJsonWriter, createNdjsonWriter } from '../output/json-output.js';
 import { renderLadder } from '../output/ladder.js';
 import { addToServiceTally, newServiceTally, renderServiceTable } from '../output/service-table.js';
@@ -93,6 +94,8 @@ async function runOnce(a: AnalyzeArgs, io: Streams): Promise<number> {
   const abnormal = newAbnormalCollector(a.limit);
   let wanted: ConnectionRecord | null = null;
 
+  // A progress line for long runs, only where a person watches it (stderr a terminal).
+  const progress = io.stderr.isTTY ? new ProgressLine(io.stderr) : null;
   // Only the JSON outputs and the ladder need each record's packets and state lists.
   const detail = a.connection !== undefined || a.format === 'json' || a.format === 'ndjson' ? 'full' : 'summary';
   const result = await analyzeCaptures(a.files, { ...analyzerOptions(a), detail }, {
@@ -109,7 +112,9 @@ async function runOnce(a: AnalyzeArgs, io: Streams): Promise<number> {
       return true;
     },
     drain: () => (sink ? sink.drain() : Promise.resolve()),
+    onProgress: progress ? (read, total, frames) => progress.update(read, total, frames) : undefined,
   });
+  progress?.done();
 
   for (const e of result.errors) io.stderr.write(`teardown: ${e.message}\n`);
   if (a.verbose) {

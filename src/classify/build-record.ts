@@ -27,7 +27,7 @@ export function flagNames(flags: number): string {
 function endSummary(conn: Connection, e: EndpointTrack, full: boolean): EndSummary {
   return {
     state: e.state,
-    states: full ? e.states.map((s) => ({ state: s.state, rel: round6(s.time - conn.firstTime), frame: s.frame })) : [],
+    states: full ? e.states().map((s) => ({ state: s.state, rel: round6(s.time - conn.firstTime), frame: s.frame })) : [],
     retransmissions: e.retransmissions,
     keepAlives: e.keepAlives,
     zeroWindows: e.zeroWindows,

@@ -17,7 +17,7 @@ export interface ConnectionTableOptions {
 }
 
 /** Connections kept for reuse at most (a few MB; beyond it emitted connections are left to the collector). */
-const POOL_MAX = 4096;
+const POOL_MAX = 1024;
 
 /** Capture seconds between two sweeps of finished connections while packets flow. */
 export const SWEEP_INTERVAL_S = 1;
@@ -44,14 +44,16 @@ interface Tombstone {
   id: number;
   ipVersion: 4 | 6;
   /** Copies of the addresses (the connection object itself is reused for another connection). */
-  clientAddr: Uint32Array;
-  serverAddr: Uint32Array;
+  readonly clientAddr: Uint32Array;
+  readonly serverAddr: Uint32Array;
   clientPort: number;
   serverPort: number;
   /** Why it left: evicted (its later packets continue it) or finished (they are stragglers). */
   evicted: boolean;
   laterPackets: number;
   next: Tombstone | null;
+  /** In the lookup map (false once dropped or overwritten). */
+  linked: boolean;
 }
 
 /** Symmetric hash of the 4-tuple: the same for both directions (the endpoint hashes are added). */
@@ -64,9 +66,7 @@ function endpointHash(addr: Uint32Array, port: number): number {
   return h ^ (h >>> 15);
 }
 
-/** Compares a segment's address (4 words) with a kept one (4 words, or 1 for IPv4 in a tombstone). */
 function sameAddr(a: Uint32Array, b: Uint32Array): boolean {
-  if (b.length === 1) return a[0] === b[0];
   return a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
 }
 
@@ -93,8 +93,9 @@ function direction(
 export class ConnectionTable {
   private readonly buckets = new Map<number, Connection>();
   private readonly tombstones = new Map<number, Tombstone>();
-  private tombstoneOrder: Tombstone[] = [];
-  private tombstoneHead = 0;
+  /** A ring of tombstone objects, reused oldest first: bounded, and no garbage once it is full. */
+  private readonly tombstoneRing: Tombstone[] = [];
+  private tombstonePos = 0;
   private lruHead: Connection | null = null;
   private lruTail: Connection | null = null;
   /** Finished connections waiting out their grace period, with the generation each was queued in. */
@@ -304,30 +305,41 @@ export class ConnectionTable {
   }
 
   private addTombstone(conn: Connection, evicted: boolean): void {
-    const tomb: Tombstone = {
-      hash: conn.hash,
-      id: conn.id,
-      ipVersion: conn.ipVersion,
-      clientAddr: conn.ipVersion === 4 ? Uint32Array.of(conn.clientAddr[0]!) : Uint32Array.from(conn.clientAddr),
-      serverAddr: conn.ipVersion === 4 ? Uint32Array.of(conn.serverAddr[0]!) : Uint32Array.from(conn.serverAddr),
-      clientPort: conn.clientPort,
-      serverPort: conn.serverPort,
-      evicted,
-      laterPackets: 0,
-      next: this.tombstones.get(conn.hash) ?? null,
-    };
-    this.tombstones.set(conn.hash, tomb);
-    this.tombstoneOrder.push(tomb);
-    // Bounded: the oldest go first.
-    const live = this.tombstoneOrder.length - this.tombstoneHead;
-    if (live > this.opts.maxTombstones) {
-      const old = this.tombstoneOrder[this.tombstoneHead++]!;
-      this.unlinkTombstone(old);
-      if (this.tombstoneHead > 4096 && this.tombstoneHead * 2 > this.tombstoneOrder.length) {
-        this.tombstoneOrder = this.tombstoneOrder.slice(this.tombstoneHead);
-        this.tombstoneHead = 0;
-      }
+    const cap = this.opts.maxTombstones;
+    if (cap <= 0) return;
+    let tomb = this.tombstoneRing[this.tombstonePos];
+    if (tomb === undefined) {
+      tomb = {
+        hash: 0,
+        id: 0,
+        ipVersion: 4,
+        clientAddr: new Uint32Array(4),
+        serverAddr: new Uint32Array(4),
+        clientPort: 0,
+        serverPort: 0,
+        evicted: false,
+        laterPackets: 0,
+        next: null,
+        linked: false,
+      };
+      this.tombstoneRing.push(tomb);
+    } else if (tomb.linked) {
+      // The oldest tombstone makes room.
+      this.unlinkTombstone(tomb);
     }
+    this.tombstonePos = (this.tombstonePos + 1) % cap;
+    tomb.hash = conn.hash;
+    tomb.id = conn.id;
+    tomb.ipVersion = conn.ipVersion;
+    tomb.clientAddr.set(conn.clientAddr);
+    tomb.serverAddr.set(conn.serverAddr);
+    tomb.clientPort = conn.clientPort;
+    tomb.serverPort = conn.serverPort;
+    tomb.evicted = evicted;
+    tomb.laterPackets = 0;
+    tomb.next = this.tombstones.get(conn.hash) ?? null;
+    tomb.linked = true;
+    this.tombstones.set(conn.hash, tomb);
   }
 
   private unlinkTombstone(tomb: Tombstone): void {
@@ -337,6 +349,7 @@ export class ConnectionTable {
       prev = cur;
       cur = cur.next;
     }
+    tomb.linked = false;
     if (cur === null) return;
     if (prev === null) {
       if (tomb.next === null) this.tombstones.delete(tomb.hash);
@@ -344,6 +357,7 @@ export class ConnectionTable {
     } else {
       prev.next = tomb.next;
     }
+    tomb.next = null;
   }
 
   private findTombstone(seg: TcpSegment, hash: number): Tombstone | null {

@@ -131,30 +131,38 @@ export class EndpointTrack {
 
   // --- inferred state
   state: TcpState = 'CLOSED';
-  readonly states: { state: TcpState; time: number; frame: number }[] = [];
+  /**
+   * The states this end went through: the first `stateCount` entries of `stateLog`. The entry objects are kept
+   * across a pooled connection's lives and overwritten, so recording a state allocates nothing after warm-up.
+   */
+  readonly stateLog: { state: TcpState; time: number; frame: number }[] = [];
+  stateCount = 0;
 
   /** Back to the initial state, for a pooled connection's next life. */
   reset(): void {
     resetEndpoint(this);
-    this.states.length = 0;
   }
 
   setState(state: TcpState, time: number, frame: number): void {
     if (state === this.state) return;
     this.state = state;
-    if (this.states.length < MAX_STATE_CHANGES) this.states.push({ state, time, frame });
+    const n = this.stateCount;
+    if (n >= MAX_STATE_CHANGES) return;
+    const e = this.stateLog[n];
+    if (e === undefined) {
+      this.stateLog.push({ state, time, frame });
+    } else {
+      e.state = state;
+      e.time = time;
+      e.frame = frame;
+    }
+    this.stateCount = n + 1;
   }
 
-  /** When this end entered `state` most recently, or -1. */
-  enteredAt(state: TcpState): number {
-    for (let i = this.states.length - 1; i >= 0; i--) if (this.states[i]!.state === state) return this.states[i]!.time;
-    return -1;
-  }
-
-  hasBeenIn(state: TcpState): boolean {
-    for (const s of this.states) if (s.state === state) return true;
-    return false;
+  /** The recorded state changes, oldest first (a copy: allocates; for building records). */
+  states(): { state: TcpState; time: number; frame: number }[] {
+    return this.stateLog.slice(0, this.stateCount);
   }
 }
 
-const resetEndpoint = makeResetter(new EndpointTrack(), ['states']);
+const resetEndpoint = makeResetter(new EndpointTrack(), ['stateLog']);

@@ -85,6 +85,7 @@ export function buildRecord(conn: Connection, opts: ClassifierOptions, ctx: Clas
   if (conn.badChecksums > 0) anomalies.push(`${conn.badChecksums} bad TCP checksum${conn.badChecksums > 1 ? 's' : ''} (checksum offload on the capturing host is the usual cause)`);
   const gaps = conn.client.gaps + conn.server.gaps;
   if (gaps > 0) anomalies.push(`${gaps} gap${gaps > 1 ? 's' : ''} in the sequence space (segments the capture missed)`);
+  if (conn.duplicates > 0) anomalies.push(`${conn.duplicates} segment${conn.duplicates > 1 ? 's' : ''} of data already acknowledged (a duplicated frame, or a spurious retransmission)`);
   if (conn.truncated > 0) anomalies.push(`${conn.truncated} segment${conn.truncated > 1 ? 's' : ''} cut short by the snap length`);
   if (v.closer === null && (v.ending === 'abortive-rst' || v.ending === 'lost-state-rst')) v.closer = conn.closer;
   const zeek = zeekFactsOf(conn);
@@ -94,7 +95,7 @@ export function buildRecord(conn: Connection, opts: ClassifierOptions, ctx: Clas
     server,
     start: isoTime(conn.firstSec, conn.firstNs, conn.tsDigits),
     end: isoTime(conn.lastSec, conn.lastNs, conn.tsDigits),
-    durationMs: Math.round((conn.lastTime - conn.firstTime) * 1e6) / 1e3,
+    durationMs: Math.max(0, Math.round((conn.lastTime - conn.firstTime) * 1e6) / 1e3),
     packets: { client: conn.client.packets, server: conn.server.packets },
     bytes: { client: conn.client.payloadBytes, server: conn.server.payloadBytes },
     handshake: v.handshake,

@@ -51,8 +51,9 @@ const SYN_RTO_INIT_S = 1;
 /** Slack for timer inference: timers fire late and captures add delay. */
 const TIMER_SLACK_S = 0.5;
 
+/** Seconds to milliseconds (µs precision). Never negative: with a capture clock stepping back, an interval is 0. */
 function ms(seconds: number): number {
-  return Math.round(seconds * 1e6) / 1e3;
+  return seconds > 0 ? Math.round(seconds * 1e6) / 1e3 : 0;
 }
 
 function sideOf(conn: Connection, e: EndpointTrack): Side {
@@ -393,7 +394,9 @@ function classifyWithoutReset(conn: Connection, opts: ClassifierOptions, ctx: Cl
       v.ending = 'close-wait-stuck';
       v.actor = sideOf(conn, w);
       v.facts.silentS = silence;
+      // Probes during the wait are evidence that the end was alive but silent, not activity.
       if (w.lastKeepAliveFrame > 0) v.evidence.push(w.lastKeepAliveFrame);
+      if (w.lastZeroWindowProbeFrame > 0) v.evidence.push(w.lastZeroWindowProbeFrame);
       if (w.dataAfterPeerFinFrame > 0) v.evidence.push(w.dataAfterPeerFinFrame);
       lower(v, v.confidence === 'high' ? 'high' : v.confidence, 'the connection was still in CLOSE_WAIT when the capture ended');
       return;

@@ -50,6 +50,10 @@ interface Tombstone {
   serverPort: number;
   /** Why it left: evicted (its later packets continue it) or finished (they are stragglers). */
   evicted: boolean;
+  /** The client's ISN (a SYN with it again is a retransmission, not a new connection) and the incarnation. */
+  clientIsn: number;
+  hasClientIsn: boolean;
+  incarnation: number;
   laterPackets: number;
   next: Tombstone | null;
   /** In the lookup map (false once dropped or overwritten). */
@@ -83,6 +87,12 @@ function direction(
   if (seg.srcPort === clientPort && seg.dstPort === serverPort && sameAddr(seg.srcAddr, clientAddr) && sameAddr(seg.dstAddr, serverAddr)) return 0;
   if (seg.srcPort === serverPort && seg.dstPort === clientPort && sameAddr(seg.srcAddr, serverAddr) && sameAddr(seg.dstAddr, clientAddr)) return 1;
   return -1;
+}
+
+/** Is this SYN (no ACK) a new connection on a tuple that has a tombstone, rather than a retransmission? */
+function opensAnew(tomb: Tombstone, seg: TcpSegment): boolean {
+  const fromClient = direction(seg, tomb.ipVersion, tomb.clientAddr, tomb.serverAddr, tomb.clientPort, tomb.serverPort) === 0;
+  return !fromClient || !tomb.hasClientIsn || seg.seq !== tomb.clientIsn;
 }
 
 /**
@@ -167,14 +177,18 @@ export class ConnectionTable {
         this.finishedGens.push(conn.generation);
       }
     } else {
-      const tomb = bareSyn ? null : this.findTombstone(seg, hash);
+      const tomb = this.findTombstone(seg, hash);
       this.lastConnection = null;
-      if (tomb !== null) {
+      // A packet of a connection already emitted or evicted counts against it — a retransmitted SYN (same ISN)
+      // too — unless it is a SYN opening the tuple anew, which starts the next incarnation.
+      if (tomb !== null && !(bareSyn && opensAnew(tomb, seg))) {
         tomb.laterPackets++;
         if (tomb.evicted) this.packetsOfEvicted++;
         else this.latePackets++;
       } else {
+        const incarnation = tomb !== null ? tomb.incarnation + 1 : 1;
         conn = this.create(seg, hash);
+        conn.incarnation = incarnation;
         this.touch(conn);
         this.lastConnection = conn;
       }
@@ -318,6 +332,9 @@ export class ConnectionTable {
         clientPort: 0,
         serverPort: 0,
         evicted: false,
+        clientIsn: 0,
+        hasClientIsn: false,
+        incarnation: 0,
         laterPackets: 0,
         next: null,
         linked: false,
@@ -336,6 +353,9 @@ export class ConnectionTable {
     tomb.clientPort = conn.clientPort;
     tomb.serverPort = conn.serverPort;
     tomb.evicted = evicted;
+    tomb.clientIsn = conn.client.isn;
+    tomb.hasClientIsn = conn.client.hasIsn;
+    tomb.incarnation = conn.incarnation;
     tomb.laterPackets = 0;
     tomb.next = this.tombstones.get(conn.hash) ?? null;
     tomb.linked = true;

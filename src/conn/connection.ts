@@ -125,6 +125,10 @@ export class Connection {
     }
     this.firstSec = seg.tsSec;
     this.firstNs = seg.tsNs;
+    this.trace.baseSec = seg.tsSec;
+    this.lastSec = seg.tsSec;
+    this.lastNs = seg.tsNs;
+    this.lastTime = this.firstTime;
     this.firstTime = toSeconds(seg.tsSec, seg.tsNs);
     this.firstFrame = seg.frame;
     if (!this.midstream) {
@@ -172,9 +176,12 @@ export class Connection {
     const len = seg.payloadLen;
     const seq = seg.seq;
 
-    this.lastSec = seg.tsSec;
-    this.lastNs = seg.tsNs;
-    this.lastTime = t;
+    // The connection's end is its latest timestamp: a capture whose clock steps back must not shorten it.
+    if (t >= this.lastTime) {
+      this.lastSec = seg.tsSec;
+      this.lastNs = seg.tsNs;
+      this.lastTime = t;
+    }
     this.lastFrame = seg.frame;
     snd.packets++;
     if (!snd.hasBase) {
@@ -300,11 +307,17 @@ export class Connection {
         note = NOTE.retransmission;
       } else if (len <= 1 && seqDiff(snd.nxt, seqAdd(seq, len)) === (fin && snd.hasFin ? 1 : 0) && rcv.window === 0) {
         snd.zeroWindowProbes++;
+        snd.lastZeroWindowProbeFrame = seg.frame;
         note = NOTE.zeroWindowProbe;
       } else if (len === 1 && seqAdd(seq, 1) === snd.nxt && !fin) {
         // One old byte at snd.una - 1: the keep-alive some stacks (Windows, BSD) send with a garbage byte.
         this.keepAlive(snd, seg.frame, t);
         note = NOTE.keepAlive;
+      } else if (snd.hasAckedByPeer && seqAtOrAfter(snd.ackedByPeer, segEnd)) {
+        // Bytes the peer had already acknowledged: a copy of the frame (a SPAN port, two vantage points merged)
+        // or a spurious retransmission. Either way it says nothing about the peer answering: no retransmission run.
+        this.duplicates++;
+        note = NOTE.duplicate;
       } else {
         this.retransmission(snd, seg.frame, t);
         note = NOTE.retransmission;
@@ -316,6 +329,7 @@ export class Connection {
         // Linux keep-alive (and zero-window probe): an empty segment at snd.una - 1 that the peer must answer.
         if (rcv.window === 0) {
           snd.zeroWindowProbes++;
+        snd.lastZeroWindowProbeFrame = seg.frame;
           note = NOTE.zeroWindowProbe;
         } else {
           this.keepAlive(snd, seg.frame, t);

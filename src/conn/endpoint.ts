@@ -21,6 +21,7 @@ export class EndpointTrack {
   /** Keep-alive probes sent since the peer last sent anything. */
   keepAlivesUnanswered = 0;
   zeroWindowProbes = 0;
+  lastZeroWindowProbeFrame = -1;
   /** Times this end advertised a zero window (counted on entry into zero). */
   zeroWindows = 0;
   /** Sequence gaps: data the capture missed (the vantage point lost packets). */

@@ -16,6 +16,7 @@ export const NOTE = {
   synRetransmission: 7,
   finRetransmission: 8,
   dataAfterFin: 9,
+  duplicate: 10,
 } as const;
 export type NoteCode = (typeof NOTE)[keyof typeof NOTE];
 
@@ -30,6 +31,7 @@ export const NOTE_TEXT: readonly string[] = [
   'SYN retransmission',
   'FIN retransmission',
   'data after FIN',
+  'duplicate (already acknowledged)',
 ];
 
 const WORDS = 8;
@@ -60,8 +62,12 @@ export class LadderTrace {
   private ringN = 0;
   private ringPos = 0;
 
+  /** Whole seconds of the connection's first packet: packet times are kept relative to it. */
+  baseSec = 0;
+
   /** Empties the trace for reuse, keeping its arrays (pooled connections allocate them once). */
   reset(): void {
+    this.baseSec = 0;
     this.headN = 0;
     this.controlN = 0;
     this.ringN = 0;
@@ -117,7 +123,10 @@ export class LadderTrace {
   ): void {
     const o = slot * WORDS;
     arr[o] = frame;
-    arr[o + 1] = tsSec;
+    // Seconds relative to the connection's first packet, so that any 64-bit pcapng time fits the 32-bit word
+    // (read back signed; a connection spanning more than 68 years is clamped, only possible in a crafted file).
+    const rel = tsSec - this.baseSec;
+    arr[o + 1] = rel > 0x7fff_ffff ? 0x7fff_ffff : rel < -0x8000_0000 ? 0x8000_0000 : rel >>> 0;
     arr[o + 2] = tsNs;
     arr[o + 3] = (fromServer ? 0x8000_0000 : 0) | (note << 16) | (flags & 0xffff);
     arr[o + 4] = seq;
@@ -156,7 +165,7 @@ export class LadderTrace {
         const meta = arr[o + 3]!;
         out.push({
           frame,
-          tsSec: arr[o + 1]!,
+          tsSec: (arr[o + 1]! | 0) + this.baseSec,
           tsNs: arr[o + 2]!,
           fromServer: (meta & 0x8000_0000) !== 0,
           flags: meta & 0xffff,

@@ -29,12 +29,19 @@ function dateBase(sec: number): string {
   return base;
 }
 
-/** ISO 8601 UTC with as many fractional digits as the capture has (6 for µs pcap, 9 for ns). */
+/** Seconds of 0000-01-01 and 9999-12-31T23:59:59: the years ISO 8601's basic form can write. */
+const MIN_ISO_SEC = -62_167_219_200;
+const MAX_ISO_SEC = 253_402_300_799;
+
+/**
+ * ISO 8601 UTC with as many fractional digits as the capture has (6 for µs pcap, 9 for ns). A timestamp outside
+ * the years 0000–9999 (a damaged or crafted capture: pcapng ticks are 64-bit) cannot be written that way; it is
+ * written as "@" and the epoch seconds instead, so that nothing is lost and nothing throws.
+ */
 export function isoTime(sec: number, ns: number, digits: number): string {
-  const base = dateBase(sec);
-  if (digits <= 0) return `${base}Z`;
   const d = digits > 9 ? 9 : digits;
-  // ns < 1e9: pad to 9 digits, keep the capture's own resolution.
-  const frac = (1e9 + ns).toString().slice(1, 1 + d);
-  return `${base}.${frac}Z`;
+  const frac = d <= 0 ? '' : `.${(1e9 + ns).toString().slice(1, 1 + d)}`;
+  if (!(sec >= MIN_ISO_SEC && sec <= MAX_ISO_SEC)) return `@${sec}${frac}`;
+  const base = dateBase(sec);
+  return `${base}${frac}Z`;
 }

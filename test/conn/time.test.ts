@@ -16,4 +16,11 @@ describe('isoTime', () => {
       assert.equal(isoTime(sec, ns, digits), `${want}${frac}Z`);
     }
   });
+
+  it('times outside the years 0000-9999 (64-bit pcapng ticks in a damaged file) are written as @epoch, never thrown', () => {
+    assert.equal(isoTime(1e13, 5, 9), '@10000000000000.000000005');
+    assert.equal(isoTime(-1e12, 0, 6), '@-1000000000000.000000');
+    assert.equal(isoTime(253_402_300_799, 0, 0), '9999-12-31T23:59:59Z');
+    assert.equal(isoTime(253_402_300_800, 0, 0), '@253402300800');
+  });
 });

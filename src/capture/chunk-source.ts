@@ -144,3 +144,51 @@ export class PrefixedChunkSource implements ChunkSource {
     this.inner.close();
   }
 }
+
+/** Chunks a stream may queue ahead of the reader before it is paused (bounded memory). */
+const QUEUE_HIGH_WATER = 8;
+
+/**
+ * The chunks of a Readable as an async iterator that keeps every chunk the stream produced before an error:
+ * a stream's own async iterator rejects as soon as the stream errors, dropping chunks it had already decoded
+ * (a gzip file whose CRC or deflate data is damaged would lose the frames before the damage). Here the error
+ * is reported only after the queued chunks have been handed out. The stream is paused while the queue is full.
+ */
+export function drainingIterator(stream: NodeJS.ReadableStream & { pause(): unknown; resume(): unknown }): AsyncIterator<Buffer> {
+  const queue: Buffer[] = [];
+  let ended = false;
+  let failure: unknown = null;
+  let wake: (() => void) | null = null;
+  const notify = () => {
+    const w = wake;
+    wake = null;
+    if (w) w();
+  };
+  stream.on('data', (chunk: Buffer) => {
+    queue.push(chunk);
+    if (queue.length >= QUEUE_HIGH_WATER) stream.pause();
+    notify();
+  });
+  stream.on('end', () => {
+    ended = true;
+    notify();
+  });
+  stream.on('error', (err: unknown) => {
+    failure = err;
+    notify();
+  });
+  return {
+    async next(): Promise<IteratorResult<Buffer>> {
+      for (;;) {
+        const chunk = queue.shift();
+        if (chunk !== undefined) {
+          if (queue.length < QUEUE_HIGH_WATER / 2) stream.resume();
+          return { value: chunk, done: false };
+        }
+        if (failure !== null) throw failure;
+        if (ended) return { value: undefined, done: true };
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+    },
+  };
+}

@@ -1,7 +1,7 @@
 import * as fsp from 'node:fs/promises';
 import { Readable, pipeline } from 'node:stream';
 import * as zlib from 'node:zlib';
-import { FileChunkSource, IterableChunkSource, PrefixedChunkSource, type ChunkSource } from './chunk-source.js';
+import { drainingIterator, FileChunkSource, IterableChunkSource, PrefixedChunkSource, type ChunkSource } from './chunk-source.js';
 import { DEFAULT_CHUNK_SIZE } from './limits.js';
 import { isPcapMagic, PcapReader } from './pcap-reader.js';
 import { PCAPNG_MAGIC, PcapngReader } from './pcapng-reader.js';
@@ -119,7 +119,8 @@ async function openGzip(
   const gunzip = zlib.createGunzip({ chunkSize: Math.max(64, Math.min(chunkSize, DEFAULT_CHUNK_SIZE)) });
   // Errors reach the reader through the gunzip iterator; the callback only keeps pipeline from throwing.
   pipeline(raw, gunzip, () => undefined);
-  const it = gunzip[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  // Not the stream's own iterator: on damage it would drop what was already decompressed (see drainingIterator).
+  const it = drainingIterator(gunzip);
   const source = new IterableChunkSource(it, countStored, () => {
     gunzip.destroy();
     raw.destroy();
@@ -185,7 +186,9 @@ async function sniff(source: ChunkSource, name: string, gzip: boolean): Promise<
   if (head.length === 0) {
     throw new CaptureError(name, 0, gzip ? 'empty gzip stream: no capture header' : 'empty file: no capture header');
   }
-  if (head.length < SNIFF_BYTES && !(head.length >= 2 && isGzip(head))) {
+  // A gzip file may be shorter than a capture magic (it is then damaged, which its reader reports); the stream
+  // inside a gzip file may not: a capture header has at least four bytes.
+  if (head.length < SNIFF_BYTES && !(!gzip && head.length >= 2 && isGzip(head))) {
     throw new CaptureError(name, 0, `not a capture file: only ${head.length} bytes`);
   }
   return head;

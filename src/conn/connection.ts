@@ -128,8 +128,8 @@ export class Connection {
     this.trace.baseSec = seg.tsSec;
     this.lastSec = seg.tsSec;
     this.lastNs = seg.tsNs;
-    this.lastTime = this.firstTime;
     this.firstTime = toSeconds(seg.tsSec, seg.tsNs);
+    this.lastTime = this.firstTime;
     this.firstFrame = seg.frame;
     if (!this.midstream) {
       this.client.setState('SYN_SENT', this.firstTime, seg.frame);

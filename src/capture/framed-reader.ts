@@ -1,3 +1,4 @@
+import { GzipDamage } from './gzip-chunks.js';
 import type { ChunkSource } from './chunk-source.js';
 import { MAX_PCAPNG_BLOCK } from './limits.js';
 import { CaptureError, newRawPacket, type RawPacket } from './raw-packet.js';
@@ -216,10 +217,13 @@ export abstract class FramedReader implements CaptureReader {
   }
 }
 
-function describeSourceError(err: unknown): string {
+/** The reason text of a failure of the source under a reader (I/O, gzip damage). */
+export function describeSourceError(err: unknown): string {
+  if (err instanceof GzipDamage) return `${err.reason} (at byte ${err.offset} of the compressed file)`;
   const e = err as { code?: unknown; message?: unknown };
   const code = typeof e.code === 'string' ? e.code : '';
   const msg = typeof e.message === 'string' ? e.message : String(err);
+  if (code === 'EISDIR') return 'is a directory';
   // zlib errors carry codes like Z_DATA_ERROR / Z_BUF_ERROR: say it is the compression that broke.
   if (code.startsWith('Z_') || code === 'ERR_PADDING_1') return `gzip data is damaged: ${msg}`;
   return `read failed: ${msg}`;

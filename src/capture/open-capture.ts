@@ -1,7 +1,8 @@
 import * as fsp from 'node:fs/promises';
-import { Readable, pipeline } from 'node:stream';
-import * as zlib from 'node:zlib';
-import { drainingIterator, FileChunkSource, IterableChunkSource, PrefixedChunkSource, type ChunkSource } from './chunk-source.js';
+import { Readable } from 'node:stream';
+import { FileChunkSource, IterableChunkSource, PrefixedChunkSource, type ChunkSource } from './chunk-source.js';
+import { describeSourceError } from './framed-reader.js';
+import { gunzipChunks } from './gzip-chunks.js';
 import { DEFAULT_CHUNK_SIZE } from './limits.js';
 import { isPcapMagic, PcapReader } from './pcap-reader.js';
 import { PCAPNG_MAGIC, PcapngReader } from './pcapng-reader.js';
@@ -59,7 +60,7 @@ export async function openCapture(
       // Decompress as a stream from the start of the file; the bytes sniffed so far are simply read again.
       const raw = fh.createReadStream({ start: 0, highWaterMark: chunkSize });
       handedOver = true;
-      return await openGzip(raw, () => raw.bytesRead, name, sourceIndex, totalBytes, chunkSize);
+      return await openGzip(raw, () => raw.bytesRead, name, sourceIndex, totalBytes);
     }
     handedOver = true;
     return await startReader(new PrefixedChunkSource(head, fileSource), head, name, sourceIndex, totalBytes, false);
@@ -76,7 +77,8 @@ export async function openCaptureStream(
   stream: NodeJS.ReadableStream,
   name: string,
   sourceIndex: number,
-  opts: OpenCaptureOptions = {},
+  // Accepted like openCapture's: a stream arrives in its producer's chunks, so there is nothing to size here.
+  _opts: OpenCaptureOptions = {},
 ): Promise<CaptureReader> {
   if ((stream as { isTTY?: boolean }).isTTY === true) {
     throw new CaptureError(name, 0, 'standard input is a terminal: pipe a capture into it, or name a file');
@@ -102,7 +104,7 @@ export async function openCaptureStream(
   if (isGzip(head)) {
     // Feed zlib the sniffed bytes, then the rest of the stream (its chunks are fresh buffers: no copy).
     const raw = Readable.from(replay(head, source), { objectMode: false });
-    return openGzip(raw, () => stored, name, sourceIndex, null, chunkSizeOf(opts));
+    return openGzip(raw, () => stored, name, sourceIndex, null);
   }
   return startReader(new PrefixedChunkSource(head, source), head, name, sourceIndex, null, false);
 }
@@ -113,16 +115,12 @@ async function openGzip(
   name: string,
   sourceIndex: number,
   totalBytes: number | null,
-  chunkSize: number,
 ): Promise<CaptureReader> {
-  // zlib streams its output in chunks of `chunkSize`: the whole file is never held decompressed.
-  const gunzip = zlib.createGunzip({ chunkSize: Math.max(64, Math.min(chunkSize, DEFAULT_CHUNK_SIZE)) });
-  // Errors reach the reader through the gunzip iterator; the callback only keeps pipeline from throwing.
-  pipeline(raw, gunzip, () => undefined);
-  // Not the stream's own iterator: on damage it would drop what was already decompressed (see drainingIterator).
-  const it = drainingIterator(gunzip);
-  const source = new IterableChunkSource(it, countStored, () => {
-    gunzip.destroy();
+  // Decompressed as a stream of small chunks: the whole file is never held decompressed, and
+  // damage is reported after everything before it (see gzip-chunks.ts).
+  const chunks = gunzipChunks(raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>);
+  const source = new IterableChunkSource(chunks, countStored, () => {
+    void chunks.return(undefined);
     raw.destroy();
   });
   let head: Buffer;
@@ -174,7 +172,7 @@ async function sniff(source: ChunkSource, name: string, gzip: boolean): Promise<
     try {
       chunk = await source.read();
     } catch (err) {
-      throw new CaptureError(name, have, describeReadError(err));
+      throw new CaptureError(name, have, describeSourceError(err));
     }
     if (chunk === null) break;
     if (chunk.length === 0) continue;
@@ -242,10 +240,3 @@ function describeOpenError(err: unknown): string {
   }
 }
 
-function describeReadError(err: unknown): string {
-  const e = err as { code?: unknown; message?: unknown };
-  const msg = typeof e.message === 'string' ? e.message : String(err);
-  if (typeof e.code === 'string' && e.code.startsWith('Z_')) return `gzip data is damaged: ${msg}`;
-  if (e.code === 'EISDIR') return 'is a directory';
-  return `read failed: ${msg}`;
-}

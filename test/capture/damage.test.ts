@@ -221,7 +221,31 @@ describe('damage in classic pcap: every frame before it is kept', () => {
     assert.ok(err instanceof CaptureError);
     assert.equal(err.file, file);
     assert.equal(err.offset, offsets[frames.length]);
-    assert.match(err.reason, /^gzip data is damaged: unexpected end of file/);
+    assert.match(err.reason, /^gzip data ends early \(the file was cut short\) \(at byte \d+ of the compressed file\)$/);
+  });
+});
+
+describe('damaged gzip: everything decompressed before the damage is kept', () => {
+  it('a bad CRC-32 in the trailer: every frame is kept, then the damage is named', async () => {
+    const { bytes } = validPcap(50);
+    const gz = Buffer.from(zlib.gzipSync(bytes));
+    gz[gz.length - 7]! ^= 0xff;
+    const file = save(gz, 'gz');
+    const { reader, frames } = await readCapture(file);
+    assert.equal(frames.length, 50);
+    assert.match(reader.error?.reason ?? '', /^gzip data is damaged: CRC-32 does not match the data \(at byte \d+ of the compressed file\)$/);
+  });
+
+  it('several gzip members (cat a.gz b.gz) read as one stream; garbage after them is damage', async () => {
+    const { bytes } = validPcap(30);
+    const cut = 24 + 16 + 60;
+    const two = Buffer.concat([zlib.gzipSync(bytes.subarray(0, cut)), zlib.gzipSync(bytes.subarray(cut))]);
+    const whole = await readCapture(save(two, 'gz'));
+    assert.equal(whole.frames.length, 30);
+    assert.equal(whole.reader.error, null);
+    const tail = await readCapture(save(Buffer.concat([two, Buffer.from('not gzip at all')]), 'gz'));
+    assert.equal(tail.frames.length, 30);
+    assert.match(tail.reader.error?.reason ?? '', /^garbage after the gzip data/);
   });
 });
 

@@ -179,8 +179,9 @@ describe('openCapture: format detection, gzip, standard input', () => {
     assert.equal(r.error, null);
     await drain(await openCapture(file, 0, { chunkSize: 64 }));
     // Closing is asynchronous (after any read in flight): give it a moment.
+    // At most as many as before: a descriptor an earlier test was still closing may be gone by now.
     for (let i = 0; i < 50 && fds() > before; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-    assert.equal(fds(), before);
+    assert.ok(fds() <= before, `${fds()} descriptors open, ${before} before`);
   });
 
   it('rejects an empty standard input and damage in it names "-"', async () => {

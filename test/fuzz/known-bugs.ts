@@ -14,15 +14,8 @@ export interface KnownBug {
   matches(v: Violation, all: readonly Violation[], inputs: readonly Buffer[]): boolean;
 }
 
-const isGzip = (b: Buffer) => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 
 export const KNOWN_BUGS: readonly KnownBug[] = [
-  {
-    id: 'gzip-error-drops-buffered-data',
-    summary:
-      'when zlib reports damage (bad CRC, corrupt deflate data), the chunks it had already decompressed but the reader had not yet taken are dropped (the stream async iterator rejects at once): frames before the damage are lost, how many depends on the read size, and a small file is rejected at open with offset 0 (src/capture/open-capture.ts openGzip)',
-    matches: (v, _all, inputs) => v.kind === 'chunking-differs' && inputs.some(isGzip),
-  },
 ];
 
 /** Splits violations into those explained by known bugs (by id) and the rest. */

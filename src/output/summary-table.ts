@@ -185,8 +185,9 @@ export function renderCaptureHeader(s: RunSummary, opts: CaptureHeaderOptions = 
   if (s.malformed > 0) dmg.push(`${formatCount(s.malformed)} malformed`);
   if (s.tooShort > 0) dmg.push(`${formatCount(s.tooShort)} too short`);
   if (s.unknownLinkType > 0) dmg.push(`${formatCount(s.unknownLinkType)} unknown link type`);
-  if (s.badChecksums > 0) dmg.push(`${plural(s.badChecksums, 'bad checksum')} (checksum offload? segments still used)`);
   add('Damage', dmg.length === 0 ? 'none' : dmg.join(sep), dmg.length === 0 ? undefined : c.yellow);
+  // Bad checksums are normal on the capturing host (offload), not damage: a note, not a warning.
+  if (s.badChecksums > 0) add('Checksums', `${plural(s.badChecksums, 'bad TCP checksum')} (checksum offload on the capturing host, usually; the segments are used)`);
 
   add(
     'Thresholds',

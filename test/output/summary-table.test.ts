@@ -120,7 +120,7 @@ describe('capture header', () => {
     const text = renderCaptureHeader(s, { width: 200 });
     for (const f of ['a.pcapng', 'record cut short', '1,234 read', '1,100 TCP segments', '120 not TCP', 'udp 100', 'arp 20',
       '3 IP fragments', '42 connections', '6 evicted', '8 out-of-window RSTs ignored', '5 malformed', '2 too short',
-      '4 unknown link type', '9 bad checksums', '7 dropped', '1 file cut short', s.captureStart!, s.captureEnd!, '4 min 3 s']) {
+      '4 unknown link type', '9 bad TCP checksums', '7 dropped', '1 file cut short', s.captureStart!, s.captureEnd!, '4 min 3 s']) {
       assert.ok(text.includes(f), `missing "${f}" in:\n${text}`);
     }
     // A file name from the command line cannot smuggle escape sequences into the terminal.

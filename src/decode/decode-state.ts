@@ -111,6 +111,14 @@ export class DecodeState {
     return this.tooShort(truncated);
   }
 
+  /** A fixed-size header of `size` bytes with nothing in it the analysis needs: skip it, then go on with `next`. */
+  skip(size: number, next: number, truncated: string, malformed: string): number {
+    const o = this.off;
+    if (this.capEnd - o < size) return this.fail(o + size, truncated, malformed);
+    this.off = o + size;
+    return next;
+  }
+
   /** Sets the end of the current layer from a length field that fits inside the current bounds. */
   limit(end: number): void {
     this.wireEnd = end;

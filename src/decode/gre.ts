@@ -72,10 +72,7 @@ function greFail(st: DecodeState, need: number): number {
 
 /** ERSPAN type II: an 8-byte header (version 1, VLAN, session, index), then the mirrored Ethernet frame. */
 export function decodeErspanII(st: DecodeState): number {
-  const o = st.off;
-  if (st.capEnd - o < 8) return st.fail(o + 8, 'truncated_erspan_header', 'erspan_exceeds_packet_length');
-  st.off = o + 8;
-  return Step.Ethernet;
+  return st.skip(8, Step.Ethernet, 'truncated_erspan_header', 'erspan_exceeds_packet_length');
 }
 
 /**

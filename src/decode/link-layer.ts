@@ -184,10 +184,7 @@ export function decodeRawIp(st: DecodeState): number {
  * classical Ethernet frame (16 header bytes in all, as Wireshark's cfp and Zeek's FabricPath analyzer read it).
  */
 export function decodeFabricPath(st: DecodeState): number {
-  const o = st.off;
-  if (st.capEnd - o < 2) return st.fail(o + 2, 'truncated_fabricpath_header', 'fabricpath_exceeds_packet_length');
-  st.off = o + 2;
-  return Step.Ethernet;
+  return st.skip(2, Step.Ethernet, 'truncated_fabricpath_header', 'fabricpath_exceeds_packet_length');
 }
 
 /**
@@ -222,10 +219,7 @@ export function decodeMpls(st: DecodeState): number {
 
 /** The 4-byte pseudowire control word (RFC 4385), then an Ethernet frame. */
 export function decodePwEthernet(st: DecodeState): number {
-  const o = st.off;
-  if (st.capEnd - o < 4) return st.fail(o + 4, 'truncated_pw_control_word', 'pw_exceeds_packet_length');
-  st.off = o + 4;
-  return Step.Ethernet;
+  return st.skip(4, Step.Ethernet, 'truncated_pw_control_word', 'pw_exceeds_packet_length');
 }
 
 /** PPPoE session stage (RFC 2516): version/type 0x11, code 0, session id, length; then PPP. */

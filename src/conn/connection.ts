@@ -45,12 +45,9 @@ export class Connection {
   lastTime = 0;
   firstFrame = 0;
   lastFrame = 0;
-  firstSource = 0;
 
   /** Who sent the first FIN or accepted RST (null until one did). */
   closer: 'client' | 'server' | null = null;
-  closeFrame = -1;
-  closeTime = -1;
 
   badChecksums = 0;
   truncated = 0;
@@ -99,7 +96,6 @@ export class Connection {
     this.ipVersion = seg.ipVersion;
     this.tunnel = seg.tunnel;
     this.tsDigits = seg.tsDigits;
-    this.firstSource = seg.source;
     const syn = (seg.flags & TCP_SYN) !== 0;
     const ack = (seg.flags & TCP_ACK) !== 0;
     let senderIsServer: boolean;
@@ -226,7 +222,6 @@ export class Connection {
         snd.synFrame = seg.frame;
         snd.synTime = t;
         snd.wscaleOffered = seg.windowScale;
-        snd.mss = seg.mss;
         if (!snd.hasNxt) {
           snd.hasNxt = true;
           snd.nxt = seq;
@@ -337,7 +332,6 @@ export class Connection {
         }
       }
     }
-    if (syn) snd.lastActivityTime = t;
 
     if (fin) {
       const finSeq = seqAdd(seq, len);
@@ -348,19 +342,14 @@ export class Connection {
         snd.finTime = t;
         snd.finHadAck = hasAck;
         snd.finAckValue = seg.ack;
-        snd.lastActivityTime = t;
         if (this.closer === null) {
           this.closer = fromServer ? 'server' : 'client';
-          this.closeFrame = seg.frame;
-          this.closeTime = t;
         }
         this.onFinSent(snd, t, seg.frame);
       } else if (finSeq === snd.finSeq) {
-        snd.finCount++;
         if (note === NOTE.none) note = NOTE.finRetransmission;
         if (len === 0) snd.retransmissions++;
       }
-      snd.finCount = Math.max(snd.finCount, 1);
     }
 
     if (seqAfter(segEnd, snd.nxt)) snd.nxt = segEnd;
@@ -381,7 +370,6 @@ export class Connection {
     if (snd.firstDataFrame < 0) snd.firstDataFrame = frame;
     snd.lastDataTime = t;
     snd.lastDataFrame = frame;
-    snd.lastActivityTime = t;
     snd.receivedSinceOwnSend = 0;
     rcv.receivedSinceOwnSend += bytes;
     if (rcv.hasFin && snd.dataAfterPeerFinFrame < 0) snd.dataAfterPeerFinFrame = frame;
@@ -395,7 +383,6 @@ export class Connection {
     if (snd.lastRetransTime >= 0) snd.lastRetransGap = t - snd.lastRetransTime;
     snd.lastRetransFrame = frame;
     snd.lastRetransTime = t;
-    snd.lastActivityTime = t;
   }
 
   private keepAlive(snd: EndpointTrack, frame: number, t: number): void {
@@ -449,7 +436,6 @@ export class Connection {
       snd.outOfWindowRsts++;
       return NOTE.outOfWindowRst;
     }
-    snd.rstCount++;
     if (snd.hasRst) return NOTE.none;
     snd.hasRst = true;
     snd.rstFrame = seg.frame;
@@ -461,7 +447,6 @@ export class Connection {
     snd.peerStateAtRst = rcv.state;
     snd.unansweredBytesAtRst = snd.receivedSinceOwnSend;
     snd.windowAtRst = snd.window;
-    snd.lastActivityTime = t;
     // A Linux reply RST: to a segment with ACK, seq = that ack and no ACK flag; to one without, seq 0 and
     // ack = its end (tcp_v4_send_reset). A live socket's abort carries ACK and its own snd_nxt instead.
     if (rcv.lastSegFrame >= 0 && t - rcv.lastSegTime <= REPLY_RST_MAX_DELAY_S) {
@@ -471,15 +456,12 @@ export class Connection {
       if (reply) {
         snd.rstIsReply = true;
         snd.rstTriggerFrame = rcv.lastSegFrame;
-        snd.rstTriggerHadData = rcv.lastSegHadData;
         snd.rstTriggerWasFin = rcv.lastSegWasFin;
         snd.rstTriggerTime = rcv.lastSegTime;
       }
     }
     if (this.closer === null) {
       this.closer = fromServer ? 'server' : 'client';
-      this.closeFrame = seg.frame;
-      this.closeTime = t;
     }
     snd.setState('CLOSED', t, seg.frame);
     // A TIME_WAIT end may keep its state (RFC 1337); every other end is torn down by an acceptable RST.
@@ -523,10 +505,6 @@ export class Connection {
     }
   }
 
-  /** Frames and bytes of both ends, for the record. */
-  endOf(side: 'client' | 'server'): EndpointTrack {
-    return side === 'client' ? this.client : this.server;
-  }
 }
 
 const resetConnection = makeResetter(new Connection(), ['client', 'server', 'clientAddr', 'serverAddr', 'trace', 'history', 'generation']);

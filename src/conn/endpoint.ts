@@ -50,7 +50,6 @@ export class EndpointTrack {
   /** Last advertised window, scaled, in bytes (-1 before any). */
   window = -1;
   maxWindow = 0;
-  mss = -1;
 
   // --- SYN
   synFrame = -1;
@@ -66,7 +65,6 @@ export class EndpointTrack {
   finSeq = 0;
   finFrame = -1;
   finTime = -1;
-  finCount = 0;
   finAcked = false;
   finAckFrame = -1;
   finAckTime = -1;
@@ -81,13 +79,11 @@ export class EndpointTrack {
   rstSeq = 0;
   rstAck = 0;
   rstHasAck = false;
-  rstCount = 0;
   /** True when the RST answers the peer's last segment the way a socket-less Linux reply does. */
   rstIsReply = false;
   /** The peer's segment the RST answered (frame), or -1. */
   rstTriggerFrame = -1;
-  /** Did that triggering segment carry payload / a FIN? */
-  rstTriggerHadData = false;
+  /** Was that triggering segment a FIN? */
   rstTriggerWasFin = false;
   rstTriggerTime = -1;
   /** This end's state and the peer's just before the RST. */
@@ -125,8 +121,6 @@ export class EndpointTrack {
   lastSegEndSeq = 0;
   lastSegHadData = false;
   lastSegWasFin = false;
-  /** Last time this end sent anything that is activity (data, FIN, SYN, RST; not keep-alives or pure ACKs). */
-  lastActivityTime = -1;
   lastSeenTime = -1;
   lastFrame = -1;
 

@@ -94,15 +94,14 @@ export class LadderTrace {
     } else {
       // Control packets (SYN, FIN, RST) are pinned so that a long tail of keep-alives cannot push them out.
       if ((flags & 0x07) !== 0 && this.controlN < CONTROL_SLOTS) {
-        if (this.control === null) this.control = new Uint32Array(CONTROL_SLOTS * WORDS);
-        this.write(this.control, this.controlN++, frame, tsSec, tsNs, fromServer, flags, note, seq, ack, len, win);
-        return;
+        arr = this.control ??= new Uint32Array(CONTROL_SLOTS * WORDS);
+        slot = this.controlN++;
+      } else {
+        arr = this.ring ??= new Uint32Array(RING_SLOTS * WORDS);
+        slot = this.ringPos;
+        this.ringPos = (this.ringPos + 1) % RING_SLOTS;
+        if (this.ringN < RING_SLOTS) this.ringN++;
       }
-      if (this.ring === null) this.ring = new Uint32Array(RING_SLOTS * WORDS);
-      arr = this.ring;
-      slot = this.ringPos;
-      this.ringPos = (this.ringPos + 1) % RING_SLOTS;
-      if (this.ringN < RING_SLOTS) this.ringN++;
     }
     this.write(arr, slot, frame, tsSec, tsNs, fromServer, flags, note, seq, ack, len, win);
   }
@@ -133,16 +132,6 @@ export class LadderTrace {
     arr[o + 5] = ack;
     arr[o + 6] = len;
     arr[o + 7] = win > 0xffff_ffff ? 0xffff_ffff : win;
-  }
-
-  /** Rewrites the note of the packet with this frame number, wherever it is kept (e.g. a RST found out of window). */
-  setNote(frame: number, note: NoteCode): void {
-    for (const [arr, n] of this.regions()) {
-      for (let i = 0; i < n; i++) {
-        const o = i * WORDS;
-        if (arr[o] === frame) arr[o + 3] = (arr[o + 3]! & 0x8000_ffff) | (note << 16);
-      }
-    }
   }
 
   private regions(): [Uint32Array, number][] {

@@ -1,5 +1,6 @@
 import type { RawPacket } from '../capture/raw-packet.js';
-import { buildRecord, type RecordDetail } from '../classify/build-record.js';
+import { verdictOf, type RecordDetail } from '../classify/build-record.js';
+import { ClassifiedConnection } from '../classify/classified.js';
 import { DEFAULT_CLASSIFIER_OPTIONS, type ClassifierOptions } from '../classify/classifier.js';
 import type { ConnectionRecord } from '../classify/record.js';
 import type { Connection } from '../conn/connection.js';
@@ -39,11 +40,22 @@ export class Analyzer {
   recordedEnd = 0;
   records = 0;
   outOfWindowRsts = 0;
+  private readonly view = new ClassifiedConnection();
+  private readonly consume: (c: ClassifiedConnection) => void;
 
+  /** An analyzer that hands over each connection's record as it is classified. */
+  constructor(opts: AnalyzerOptions, onRecord: (record: ConnectionRecord) => void);
+  /**
+   * An analyzer that hands over each classified connection as a view (valid during the call) whose record is
+   * built only if the consumer asks for it: what counting consumers use to skip the cost of records.
+   */
+  constructor(opts: AnalyzerOptions, onRecord: null, onClassified: (c: ClassifiedConnection) => void);
   constructor(
     private readonly opts: AnalyzerOptions,
-    private readonly onRecord: (record: ConnectionRecord) => void,
+    onRecord: ((record: ConnectionRecord) => void) | null,
+    onClassified?: (c: ClassifiedConnection) => void,
   ) {
+    this.consume = onRecord !== null ? (c) => onRecord(c.record()) : onClassified!;
     this.table = new ConnectionTable(opts.table, (conn, reason, now) => this.emit(conn, reason, now));
   }
 
@@ -92,6 +104,7 @@ export class Analyzer {
     const captureEnd = reason === 'end-of-capture' || reason === 'finished' ? this.captureEnd() : now;
     this.outOfWindowRsts += conn.client.outOfWindowRsts + conn.server.outOfWindowRsts;
     this.records++;
-    this.onRecord(buildRecord(conn, this.opts.classifier, { captureEnd, reason }, this.opts.detail ?? 'full'));
+    const verdict = verdictOf(conn, this.opts.classifier, { captureEnd, reason });
+    this.consume(this.view.set(conn, verdict, this.opts.detail ?? 'full'));
   }
 }

@@ -2,6 +2,7 @@ import { mergeReaders } from '../capture/merge.js';
 import { openCapture, type OpenCaptureOptions } from '../capture/open-capture.js';
 import { CaptureError } from '../capture/raw-packet.js';
 import { NEED_MORE, type CaptureInfo, type CaptureReader } from '../capture/reader.js';
+import type { ClassifiedConnection } from '../classify/classified.js';
 import type { ConnectionRecord } from '../classify/record.js';
 import type { CaptureFileSummary, RunSummary } from '../output/run-summary.js';
 import { Analyzer, type AnalyzerOptions } from './analyzer.js';
@@ -9,7 +10,12 @@ import { summarize } from './summary.js';
 
 export interface RunHooks {
   /** Each connection's record, as soon as it is classified. Return false to ask the run to wait for drain(). */
-  onRecord: (record: ConnectionRecord) => boolean | void;
+  onRecord?: (record: ConnectionRecord) => boolean | void;
+  /**
+   * Instead of onRecord: each classified connection as a view (valid during the call) whose record is built only
+   * if asked for — for consumers that mostly count.
+   */
+  onClassified?: (c: ClassifiedConnection) => boolean | void;
   /** Awaited at a chunk boundary after onRecord returned false (output backpressure). */
   drain?: () => Promise<void>;
   /** Called at chunk boundaries with the bytes read so far (for a progress bar). */
@@ -52,9 +58,15 @@ export async function analyzeCaptures(
   }
 
   let waitDrain = false;
-  const analyzer = new Analyzer(opts, (rec) => {
-    if (hooks.onRecord(rec) === false) waitDrain = true;
-  });
+  const onRecord = hooks.onRecord;
+  const onClassified = hooks.onClassified;
+  const analyzer = onRecord !== undefined
+    ? new Analyzer(opts, (rec) => {
+      if (onRecord(rec) === false) waitDrain = true;
+    })
+    : new Analyzer(opts, null, (c) => {
+      if (onClassified?.(c) === false) waitDrain = true;
+    });
 
   if (readers.length > 0) {
     const source = readers.length === 1 ? readers[0]! : mergeReaders(readers);

@@ -6,7 +6,7 @@ import { formatAddress } from '../decode/address.js';
 import { TCP_ACK, TCP_CWR, TCP_ECE, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG } from '../decode/segment.js';
 import { displayFilterOf, tcpStreamOf } from '../interop/wireshark.js';
 import { zeekFactsOf } from '../interop/zeek-state.js';
-import { classify, type ClassifierOptions, type ClassifyContext } from './classifier.js';
+import { classify, type ClassifierOptions, type ClassifyContext, type Verdict } from './classifier.js';
 import { explain } from './explain.js';
 import type { ConnectionRecord, EndSummary, LadderPacket } from './record.js';
 
@@ -65,7 +65,6 @@ function ladder(conn: Connection): LadderPacket[] {
   });
 }
 
-/** Classifies a connection and builds its record (allocates: once per connection, never per packet). */
 /**
  * How much of the record to build: 'full' (JSON outputs, ladders, reports) or 'summary', which leaves the ladder
  * and the state lists empty — what the terminal tables, CSV and conn.log need, at a fraction of the cost and
@@ -73,9 +72,21 @@ function ladder(conn: Connection): LadderPacket[] {
  */
 export type RecordDetail = 'full' | 'summary';
 
-export function buildRecord(conn: Connection, opts: ClassifierOptions, ctx: ClassifyContext, detail: RecordDetail = 'full'): ConnectionRecord {
-  const full = detail === 'full';
+/** The classifier's verdict as records carry it (an abort's closer is the end that sent the deciding RST). */
+export function verdictOf(conn: Connection, opts: ClassifierOptions, ctx: ClassifyContext): Verdict {
   const v = classify(conn, opts, ctx);
+  if (v.closer === null && (v.ending === 'abortive-rst' || v.ending === 'lost-state-rst')) v.closer = conn.closer;
+  return v;
+}
+
+/** Classifies a connection and builds its record (allocates: once per connection, never per packet). */
+export function buildRecord(conn: Connection, opts: ClassifierOptions, ctx: ClassifyContext, detail: RecordDetail = 'full'): ConnectionRecord {
+  return recordOf(conn, verdictOf(conn, opts, ctx), detail);
+}
+
+/** The record of a connection already classified (verdictOf). */
+export function recordOf(conn: Connection, v: Verdict, detail: RecordDetail = 'full'): ConnectionRecord {
+  const full = detail === 'full';
   const client = { ip: formatAddress(conn.ipVersion, conn.clientAddr), port: conn.clientPort };
   const server = { ip: formatAddress(conn.ipVersion, conn.serverAddr), port: conn.serverPort };
   const fmt = (e: { ip: string; port: number }) => (conn.ipVersion === 6 ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`);
@@ -87,8 +98,7 @@ export function buildRecord(conn: Connection, opts: ClassifierOptions, ctx: Clas
   if (gaps > 0) anomalies.push(`${gaps} gap${gaps > 1 ? 's' : ''} in the sequence space (segments the capture missed)`);
   if (conn.duplicates > 0) anomalies.push(`${conn.duplicates} segment${conn.duplicates > 1 ? 's' : ''} of data already acknowledged (a duplicated frame, or a spurious retransmission)`);
   if (conn.truncated > 0) anomalies.push(`${conn.truncated} segment${conn.truncated > 1 ? 's' : ''} cut short by the snap length`);
-  if (v.closer === null && (v.ending === 'abortive-rst' || v.ending === 'lost-state-rst')) v.closer = conn.closer;
-  const zeek = zeekFactsOf(conn);
+  const zeek = conn.zeekTracked ? zeekFactsOf(conn) : null;
   return {
     id: conn.id,
     client,
@@ -115,9 +125,9 @@ export function buildRecord(conn: Connection, opts: ClassifierOptions, ctx: Clas
     incarnation: conn.incarnation,
     tcpStream: tcpStreamOf(conn),
     displayFilter: displayFilterOf(conn),
-    zeekConnState: zeek.connState,
-    zeekHistory: zeek.history,
-    zeekConn: { duration: zeek.duration, origBytes: zeek.origBytes, respBytes: zeek.respBytes, missedBytes: zeek.missedBytes },
+    zeekConnState: zeek?.connState ?? null,
+    zeekHistory: zeek?.history ?? null,
+    zeekConn: zeek && { duration: zeek.duration, origBytes: zeek.origBytes, respBytes: zeek.respBytes, missedBytes: zeek.missedBytes },
     endpoints: { client: endSummary(conn, conn.client, full), server: endSummary(conn, conn.server, full) },
     anomalies,
     ladder: full ? ladder(conn) : [],

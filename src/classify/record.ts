@@ -99,12 +99,16 @@ export interface ConnectionRecord {
   tcpStream: number;
   /** A Wireshark display filter that selects exactly this connection's packets (tuple and frame range). */
   displayFilter: string;
-  /** Zeek's conn_state for the connection, the client taken as originator (docs/interop.md maps our endings). */
-  zeekConnState: ZeekConnState;
+  /**
+   * Zeek's conn_state for the connection, the client taken as originator (docs/interop.md maps our endings).
+   * This and the two fields after it are null when the run did not follow Zeek's view (the summary tables, which
+   * do not show it, leave it out for speed).
+   */
+  zeekConnState: ZeekConnState | null;
   /** Zeek's history letters: upper case for the client (originator), lower case for the server; `^` = first packet from the server. */
-  zeekHistory: string;
+  zeekHistory: string | null;
   /** conn.log fields Zeek computes its own way (duration without trailing packets, sequence-space sizes). */
-  zeekConn: ZeekConnSizes;
+  zeekConn: ZeekConnSizes | null;
   endpoints: { client: EndSummary; server: EndSummary };
   /** Out-of-window RSTs seen and ignored (RFC 5961), bad checksums, duplicates… */
   anomalies: string[];

@@ -12,6 +12,8 @@ export interface ConnectionTableOptions {
    * grace period, a late RST) are counted against them instead of opening phantom connections.
    */
   maxTombstones: number;
+  /** Follow Zeek's view of each connection (default true; off when no output reads it, to save its cost). */
+  zeek?: boolean;
   /** Reuse emitted connection objects (default true; off only to check that reuse changes nothing). */
   reuseConnections?: boolean;
 }
@@ -131,9 +133,12 @@ export class ConnectionTable {
     private readonly emit: EmitFn,
   ) {}
 
-  /** Feeds one TCP segment. */
-  onSegment(seg: TcpSegment): void {
-    const t = toSeconds(seg.tsSec, seg.tsNs);
+  /**
+   * Moves capture time on to `t` (float seconds) as a packet does, sweeping finished connections when a sweep is
+   * due. onSegment calls it; a table that holds only a share of the connections (one worker's shard) calls it for
+   * the other shares' packets, so that its connections are emitted exactly when a table holding all would.
+   */
+  advanceTo(t: number): void {
     if (t > this.now) this.now = t;
     // Emit connections whose grace period is over before this segment is looked up, so that a segment arriving
     // after the grace period opens a new connection instead of extending a finished one.
@@ -141,6 +146,12 @@ export class ConnectionTable {
       this.nextSweep = t + SWEEP_INTERVAL_S;
       this.sweep(t);
     }
+  }
+
+  /** Feeds one TCP segment. */
+  onSegment(seg: TcpSegment): void {
+    const t = toSeconds(seg.tsSec, seg.tsNs);
+    this.advanceTo(t);
     const hash = (endpointHash(seg.srcAddr, seg.srcPort) + endpointHash(seg.dstAddr, seg.dstPort)) | 0;
 
     let conn = this.buckets.get(hash) ?? null;
@@ -206,6 +217,7 @@ export class ConnectionTable {
 
   private create(seg: TcpSegment, hash: number): Connection {
     const conn = this.pool.pop() ?? new Connection();
+    conn.zeekTracked = this.opts.zeek !== false;
     const senderIsServer = conn.init(seg, this.nextId++, hash);
     conn.bucketNext = this.buckets.get(hash) ?? null;
     this.buckets.set(hash, conn);

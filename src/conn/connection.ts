@@ -61,6 +61,8 @@ export class Connection {
   readonly trace = new LadderTrace();
   /** Zeek's view of the same segments: history letters, Zeek endpoint states, sequence-space sizes. */
   readonly history = new ZeekHistory();
+  /** Whether `history` follows the segments (off when nothing will read Zeek's view: the summary tables). */
+  zeekTracked = true;
 
   // --- connection table links (owned by ConnectionTable)
   id = 0;
@@ -137,7 +139,7 @@ export class Connection {
       this.client.setState('ESTABLISHED', this.firstTime, seg.frame);
       this.server.setState('ESTABLISHED', this.firstTime, seg.frame);
     }
-    this.history.begin(senderIsServer);
+    if (this.zeekTracked) this.history.begin(senderIsServer);
     return senderIsServer;
   }
 
@@ -188,7 +190,7 @@ export class Connection {
     snd.lastFrame = seg.frame;
     if (seg.checksumOk === 0) this.badChecksums++;
     if (seg.truncated) this.truncated++;
-    this.history.onSegment(seg, fromServer);
+    if (this.zeekTracked) this.history.onSegment(seg, fromServer);
     // Anything from the peer answers this end's keep-alives.
     rcv.keepAlivesUnanswered = 0;
 

@@ -5,6 +5,7 @@
  * The list is bounded: a collector keeps only the `limit` earliest records while records stream by, and counts
  * the rest for the "… K more" line.
  */
+import type { ClassifiedConnection } from '../classify/classified.js';
 import { isAbnormal } from '../classify/labels.js';
 import type { ConnectionRecord } from '../classify/record.js';
 import { colors, formatDuration, formatEndpoint, glyphs, plural, sanitize, toAscii, wrapText } from './format.js';
@@ -49,8 +50,27 @@ export function newAbnormalCollector(limit = DEFAULT_ABNORMAL_LIMIT): AbnormalCo
 export function addToAbnormal(col: AbnormalCollector, r: ConnectionRecord): void {
   if (!isAbnormal(r.ending)) return;
   col.total++;
+  if (earlierThanKept(col, r.start, r.id)) insertKept(col, r);
+}
+
+/** addToAbnormal for a classified connection: its record is built only when it is kept. */
+export function addClassifiedToAbnormal(col: AbnormalCollector, c: ClassifiedConnection): void {
+  if (!isAbnormal(c.ending)) return;
+  col.total++;
+  if (earlierThanKept(col, c.start(), c.id)) insertKept(col, c.record());
+}
+
+/** Would a record with this start and id be among the `limit` earliest? */
+function earlierThanKept(col: AbnormalCollector, start: string, id: number): boolean {
   const kept = col.kept;
-  if (kept.length >= col.limit && (kept.length === 0 || compareByStart(r, kept[kept.length - 1]!) >= 0)) return;
+  if (kept.length < col.limit) return true;
+  if (kept.length === 0) return false;
+  const last = kept[kept.length - 1]!;
+  return (compareIso(start, last.start) || id - last.id) < 0;
+}
+
+function insertKept(col: AbnormalCollector, r: ConnectionRecord): void {
+  const kept = col.kept;
   // Binary search for the insertion point: records mostly arrive in order, so this is cheap.
   let lo = 0;
   let hi = kept.length;
@@ -61,6 +81,12 @@ export function addToAbnormal(col: AbnormalCollector, r: ConnectionRecord): void
   }
   kept.splice(lo, 0, r);
   if (kept.length > col.limit) kept.pop();
+}
+
+/** Merges a collector filled elsewhere (another worker's share of the connections) into `col`. */
+export function mergeAbnormal(col: AbnormalCollector, other: AbnormalCollector): void {
+  col.total += other.total;
+  for (const r of other.kept) if (earlierThanKept(col, r.start, r.id)) insertKept(col, r);
 }
 
 export function collectAbnormal(records: Iterable<ConnectionRecord>, limit = DEFAULT_ABNORMAL_LIMIT): AbnormalCollector {

@@ -88,7 +88,7 @@ export function orderedRecord(r: ConnectionRecord): ConnectionRecord {
     displayFilter: r.displayFilter,
     zeekConnState: r.zeekConnState,
     zeekHistory: r.zeekHistory,
-    zeekConn: {
+    zeekConn: r.zeekConn && {
       duration: r.zeekConn.duration,
       origBytes: r.zeekConn.origBytes,
       respBytes: r.zeekConn.respBytes,

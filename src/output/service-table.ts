@@ -3,6 +3,7 @@
  * and the median time its clients or it sat in CLOSE_WAIT. The services with most abnormal endings come first,
  * so the one to look at is on top.
  */
+import type { ClassifiedConnection } from '../classify/classified.js';
 import { ENDINGS, isAbnormal, type Ending } from '../classify/labels.js';
 import type { ConnectionRecord, Endpoint } from '../classify/record.js';
 import { colors, formatCount, formatDuration, formatEndpoint, glyphs, plural, sanitize, toAscii } from './format.js';
@@ -21,7 +22,8 @@ export interface ServiceStats {
 
 /** Per-service counts, filled one record at a time (only numbers are kept, never the records). */
 export interface ServiceTally {
-  services: Map<string, ServiceStats>;
+  /** By service key: the endpoint's text, or a number standing for it (see ClassifiedConnection.serviceKey). */
+  services: Map<string | number, ServiceStats>;
 }
 
 export function newServiceTally(): ServiceTally {
@@ -29,16 +31,46 @@ export function newServiceTally(): ServiceTally {
 }
 
 export function addToServiceTally(t: ServiceTally, r: ConnectionRecord): void {
-  const key = formatEndpoint(r.server);
+  addServiceCounts(t, formatEndpoint(r.server), () => r.server, r.ending, r.closeWaitMs);
+}
+
+/** addToServiceTally for a classified connection: no text is built but for a service's first connection. */
+export function addClassifiedToServiceTally(t: ServiceTally, c: ClassifiedConnection): void {
+  addServiceCounts(t, c.serviceKey(), () => c.server(), c.ending, c.closeWaitMs);
+}
+
+function addServiceCounts(
+  t: ServiceTally,
+  key: string | number,
+  server: () => Endpoint,
+  ending: Ending,
+  closeWaitMs: number | null,
+): void {
   let s = t.services.get(key);
   if (s === undefined) {
-    s = { server: { ip: r.server.ip, port: r.server.port }, key, total: 0, abnormal: 0, byEnding: new Map(), closeWaits: [] };
+    const ep = server();
+    s = { server: { ip: ep.ip, port: ep.port }, key: formatEndpoint(ep), total: 0, abnormal: 0, byEnding: new Map(), closeWaits: [] };
     t.services.set(key, s);
   }
   s.total++;
-  if (isAbnormal(r.ending)) s.abnormal++;
-  s.byEnding.set(r.ending, (s.byEnding.get(r.ending) ?? 0) + 1);
-  if (r.closeWaitMs !== null) s.closeWaits.push(r.closeWaitMs);
+  if (isAbnormal(ending)) s.abnormal++;
+  s.byEnding.set(ending, (s.byEnding.get(ending) ?? 0) + 1);
+  if (closeWaitMs !== null) s.closeWaits.push(closeWaitMs);
+}
+
+/** Merges a tally filled elsewhere (another worker's share of the connections) into `t`. */
+export function mergeServiceTally(t: ServiceTally, other: ServiceTally): void {
+  for (const [key, o] of other.services) {
+    const s = t.services.get(key);
+    if (s === undefined) {
+      t.services.set(key, o);
+      continue;
+    }
+    s.total += o.total;
+    s.abnormal += o.abnormal;
+    for (const [e, n] of o.byEnding) s.byEnding.set(e, (s.byEnding.get(e) ?? 0) + n);
+    for (const ms of o.closeWaits) s.closeWaits.push(ms);
+  }
 }
 
 export function tallyServices(records: Iterable<ConnectionRecord>): ServiceTally {

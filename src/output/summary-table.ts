@@ -42,13 +42,16 @@ export function newEndingTally(): EndingTally {
   return { byEnding: new Map(), total: zeroCounts() };
 }
 
-function bump(c: CloserCounts, r: ConnectionRecord): void {
+function bump(c: CloserCounts, r: EndingAndCloser): void {
   if (r.closer === null) c.none++;
   else c[r.closer]++;
   c.total++;
 }
 
-export function addToEndingTally(t: EndingTally, r: ConnectionRecord): void {
+/** What the ending tally reads: a record, a verdict or a classified connection. */
+export type EndingAndCloser = Pick<ConnectionRecord, 'ending' | 'closer'>;
+
+export function addToEndingTally(t: EndingTally, r: EndingAndCloser): void {
   let c = t.byEnding.get(r.ending);
   if (c === undefined) {
     c = zeroCounts();
@@ -56,6 +59,27 @@ export function addToEndingTally(t: EndingTally, r: ConnectionRecord): void {
   }
   bump(c, r);
   bump(t.total, r);
+}
+
+/** Merges a tally filled elsewhere (another worker's share of the connections) into `t`. */
+export function mergeEndingTally(t: EndingTally, other: EndingTally): void {
+  for (const [ending, o] of other.byEnding) {
+    let c = t.byEnding.get(ending);
+    if (c === undefined) {
+      c = zeroCounts();
+      t.byEnding.set(ending, c);
+    }
+    addCounts(c, o);
+  }
+  addCounts(t.total, other.total);
+}
+
+function addCounts(c: CloserCounts, o: CloserCounts): void {
+  c.client += o.client;
+  c.server += o.server;
+  c.both += o.both;
+  c.none += o.none;
+  c.total += o.total;
 }
 
 export function tallyEndings(records: Iterable<ConnectionRecord>): EndingTally {

@@ -94,7 +94,8 @@ export function zeekUid(r: ConnectionRecord): string {
 
 /** The record's value for every column (the compiler checks that each column has one). */
 export function zeekValues(r: ConnectionRecord): Record<ZeekConnColumn, ZeekValue> {
-  const z = r.zeekConn;
+  // Outputs that write conn.log always run with Zeek's view followed; without it the fields are unset.
+  const z = r.zeekConn ?? { duration: null, origBytes: null, respBytes: null, missedBytes: null };
   const dur = z.duration === null ? null : Math.round(z.duration * 1e6);
   return {
     ts: epochOf(r.start),

@@ -40,35 +40,35 @@ describe('Zeek history letters', () => {
     c.send('c', TCP_FIN | TCP_ACK, { seq: 1_000_001, noAdvance: true });
     c.fin('s');
     c.ack('c');
-    assert.equal(c.one().zeekHistory, 'ShAFf');
+    assert.equal(c.one().zeekHistory!, 'ShAFf');
   });
 
   it('retransmissions are logarithmic: the 1st and the 10th add a T, the 9th does not', () => {
     const nine = established();
     nine.data('c', 100);
     for (let i = 0; i < 9; i++) nine.retransmit('c');
-    assert.equal(nine.one({ captureEnd: 1_700_000_100 }).zeekHistory.replace(/[^Tt]/g, ''), 'T');
+    assert.equal(nine.one({ captureEnd: 1_700_000_100 }).zeekHistory!.replace(/[^Tt]/g, ''), 'T');
     const ten = established();
     ten.data('c', 100);
     for (let i = 0; i < 10; i++) ten.retransmit('c');
-    assert.equal(ten.one({ captureEnd: 1_700_000_100 }).zeekHistory.replace(/[^Tt]/g, ''), 'TT');
+    assert.equal(ten.one({ captureEnd: 1_700_000_100 }).zeekHistory!.replace(/[^Tt]/g, ''), 'TT');
   });
 
   it('a zero window is w (responder) and counts logarithmically, but not after the peer’s FIN', () => {
     const c = established();
     c.data('c', 100);
     for (let i = 0; i < 10; i++) c.ack('s', { window: 0 });
-    assert.equal(c.one({ captureEnd: 1_700_000_100 }).zeekHistory.replace(/[^Ww]/g, ''), 'ww');
+    assert.equal(c.one({ captureEnd: 1_700_000_100 }).zeekHistory!.replace(/[^Ww]/g, ''), 'ww');
     const after = established();
     after.fin('c');
     after.ack('s', { window: 0 });
-    assert.equal(after.one({ captureEnd: 1_700_000_100 }).zeekHistory.replace(/[^Ww]/g, ''), '');
+    assert.equal(after.one({ captureEnd: 1_700_000_100 }).zeekHistory!.replace(/[^Ww]/g, ''), '');
   });
 
   it('FIN and RST together is I; SYN and FIN together is Q', () => {
     const c = established();
     c.send('c', TCP_FIN | TCP_RST | TCP_ACK);
-    assert.match(c.one().zeekHistory, /I/);
+    assert.match(c.one().zeekHistory!, /I/);
     const q = new Conversation();
     q.send('c', TCP_SYN | TCP_FIN);
     assert.equal(q.one({ captureEnd: 1_700_000_100 }).zeekHistory, 'Q');
@@ -95,14 +95,14 @@ describe('Zeek history letters', () => {
     c.fin('c');
     c.fin('s');
     c.ack('c');
-    assert.equal(c.one().zeekHistory, 'ShADFf');
+    assert.equal(c.one().zeekHistory!, 'ShADFf');
   });
 
   it(`keeps at most ${MAX_HISTORY_LETTERS} letters`, () => {
     const c = established();
     // Every RST with a new sequence number is a letter of its own.
     for (let i = 0; i < MAX_HISTORY_LETTERS + 10; i++) c.send('c', TCP_RST, { seq: 2_000_000 + i * 1000 });
-    assert.equal(c.one().zeekHistory.length, MAX_HISTORY_LETTERS);
+    assert.equal(c.one().zeekHistory!.length, MAX_HISTORY_LETTERS);
   });
 });
 
@@ -175,9 +175,9 @@ describe('Zeek conn_state', () => {
     c.fin('s');
     c.ack('c');
     const r = c.one();
-    assert.equal(r.zeekConn.origBytes, 100);
-    assert.equal(r.zeekConn.respBytes, 250);
-    assert.equal(r.zeekConn.missedBytes, 0);
+    assert.equal(r.zeekConn!.origBytes, 100);
+    assert.equal(r.zeekConn!.respBytes, 250);
+    assert.equal(r.zeekConn!.missedBytes, 0);
   });
 
   it('bytes acknowledged but never seen are missed bytes and a g', () => {
@@ -191,8 +191,8 @@ describe('Zeek conn_state', () => {
     c.fin('c');
     c.ack('s');
     const r = c.one();
-    assert.equal(r.zeekConn.missedBytes, 300);
-    assert.match(r.zeekHistory, /g/);
-    assert.equal(r.zeekConn.respBytes, 400);
+    assert.equal(r.zeekConn!.missedBytes, 300);
+    assert.match(r.zeekHistory!, /g/);
+    assert.equal(r.zeekConn!.respBytes, 400);
   });
 });

@@ -65,7 +65,7 @@ function expectedRow(r: ConnectionRecord): string[] {
     s(r.id), r.client.ip, s(r.client.port), r.server.ip, s(r.server.port), r.start, r.end, s(r.durationMs),
     s(r.packets.client), s(r.packets.server), s(r.bytes.client), s(r.bytes.server), r.handshake, r.ending, s(r.cause),
     s(r.closer), s(r.closeWaitMs), s(r.finWait2Ms), s(r.rstReason), r.confidence, r.appView.client, r.appView.server,
-    r.evidence.join(' '), r.tunnel, s(r.incarnation), r.explanation, s(r.tcpStream), r.zeekConnState, r.zeekHistory,
+    r.evidence.join(' '), r.tunnel, s(r.incarnation), r.explanation, s(r.tcpStream), r.zeekConnState!, r.zeekHistory!,
     r.displayFilter,
   ];
 }

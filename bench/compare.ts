@@ -86,6 +86,8 @@ function main(): void {
   rows.push(['pcap-parser (iterate)', median(runs, () => timed(node, [iterate, file]))]);
   const td = median(runs, () => timed(node, [cli, 'analyze', file]));
   rows.push(['teardown analyze', td]);
+  // The same run on one thread: what the worker threads bring.
+  rows.push(['teardown analyze --jobs 1', median(runs, () => timed(node, [cli, 'analyze', '--jobs', '1', file]))]);
   const tcptrace = have('tcptrace') ? median(runs, () => timed('tcptrace', ['-n', file])) : null;
   if (tcptrace) rows.push(['tcptrace -n', tcptrace]);
   const tshark = have('tshark') ? median(Math.min(runs, 2), () => timed('tshark', ['-q', '-z', 'conv,tcp', '-r', file])) : null;

@@ -8,12 +8,19 @@ import { ConnectionTable, DEFAULT_TABLE_OPTIONS, type ConnectionTableOptions, ty
 import { toSeconds } from '../conn/time.js';
 import { Decoder } from '../decode/decoder.js';
 import { DecodeOutcome, newTcpSegment, type TcpSegment } from '../decode/segment.js';
+import { shardOf, type Shard } from './shard.js';
 
 export interface AnalyzerOptions {
   classifier: ClassifierOptions;
   table: ConnectionTableOptions;
   /** 'summary' records leave out the ladder and state lists (see RecordDetail). Default 'full'. */
   detail?: RecordDetail;
+  /**
+   * Follow only this share of the connections (a worker of a parallel run). Every frame is still read, decoded
+   * and counted, and moves capture time on, so that the share's connections are classified exactly as in a run
+   * that follows them all.
+   */
+  shard?: Shard;
 }
 
 export const DEFAULT_ANALYZER_OPTIONS: AnalyzerOptions = {
@@ -84,6 +91,11 @@ export class Analyzer {
     const seg = this.seg;
     if (this.decoder.decode(pkt, seg) !== DecodeOutcome.Tcp) return null;
     seg.frame = frame;
+    const shard = this.opts.shard;
+    if (shard !== undefined && shardOf(seg, shard.count) !== shard.index) {
+      this.table.advanceTo(toSeconds(seg.tsSec, seg.tsNs));
+      return null;
+    }
     this.table.onSegment(seg);
     return this.table.lastConnection;
   }

@@ -1,17 +1,20 @@
 import { DEFAULT_ANALYZER_OPTIONS, type AnalyzerOptions } from '../analysis/analyzer.js';
-import { analyzeCaptures, type RunHooks } from '../analysis/run.js';
-import type { ClassifiedConnection } from '../classify/classified.js';
-import { ENDINGS, isAbnormal, type Ending } from '../classify/labels.js';
+import * as fs from 'node:fs';
+import { analyzeCapturesInParallel, defaultJobs, PARALLEL_MIN_BYTES } from '../analysis/parallel-run.js';
+import { analyzeCaptures, type RunHooks, type RunResult } from '../analysis/run.js';
+import { classifiedFilter, recordFilter } from '../analysis/record-filter.js';
+import { ENDINGS, type Ending } from '../classify/labels.js';
 import type { ConnectionRecord } from '../classify/record.js';
-import { addClassifiedToAbnormal, newAbnormalCollector, renderAbnormalList } from '../output/abnormal-list.js';
+import { renderAbnormalList } from '../output/abnormal-list.js';
 import { createCsvWriter } from '../output/csv-output.js';
 import { shouldUseColor } from '../output/format.js';
 import { ProgressLine } from '../output/progress.js';
 import { createJsonWriter, createNdjsonWriter } from '../output/json-output.js';
 import { renderLadder } from '../output/ladder.js';
-import { addClassifiedToServiceTally, newServiceTally, renderServiceTable } from '../output/service-table.js';
+import { renderServiceTable } from '../output/service-table.js';
 import type { RecordSink, TextOut } from '../output/sink.js';
-import { addToEndingTally, newEndingTally, renderCaptureHeader, renderSummaryTable } from '../output/summary-table.js';
+import { addToEndingTally, renderCaptureHeader, renderSummaryTable } from '../output/summary-table.js';
+import { addToTableDigest, newTableDigest } from '../output/table-digest.js';
 import { createZeekJsonWriter, createZeekTsvWriter } from '../output/zeek-output.js';
 import { EXIT } from './exit-codes.js';
 
@@ -35,46 +38,14 @@ export interface AnalyzeArgs {
   limit: number;
   /** Analyse each file as a capture of its own instead of merging them into one (rotated files) capture. */
   each?: boolean;
+  /** Worker threads for the summary tables (1: none); undefined: one per core when the captures are big. */
+  jobs?: number;
 }
 
 export interface Streams {
   stdout: TextOut & { isTTY?: boolean; columns?: number };
   stderr: { write(s: string): unknown; isTTY?: boolean };
   env: Readonly<Record<string, string | undefined>>;
-}
-
-/** Does the record pass the user's filters (--only, --ending, --host, --port)? */
-export function recordFilter(a: Pick<AnalyzeArgs, 'only' | 'ending' | 'host' | 'port'>): (r: ConnectionRecord) => boolean {
-  const endings = a.ending && a.ending.length > 0 ? new Set(a.ending) : null;
-  const hosts = a.host && a.host.length > 0 ? new Set(a.host.map((h) => h.replace(/^\[|\]$/g, '').toLowerCase())) : null;
-  const ports = a.port && a.port.length > 0 ? new Set(a.port) : null;
-  return (r) => {
-    if (a.only === 'abnormal' && !isAbnormal(r.ending)) return false;
-    if (endings && !endings.has(r.ending)) return false;
-    if (hosts && !hosts.has(r.client.ip) && !hosts.has(r.server.ip)) return false;
-    if (ports && !ports.has(r.client.port) && !ports.has(r.server.port)) return false;
-    return true;
-  };
-}
-
-/**
- * recordFilter for a classified connection: the ending filters read the verdict, the port filter the connection;
- * only a --host filter needs the record (addresses as text).
- */
-export function classifiedFilter(
-  a: Pick<AnalyzeArgs, 'only' | 'ending' | 'host' | 'port'>,
-  keep: (r: ConnectionRecord) => boolean = recordFilter(a),
-): (c: ClassifiedConnection) => boolean {
-  if (a.host && a.host.length > 0) return (c) => keep(c.record());
-  const endings = a.ending && a.ending.length > 0 ? new Set(a.ending) : null;
-  const ports = a.port && a.port.length > 0 ? new Set(a.port) : null;
-  if (a.only !== 'abnormal' && endings === null && ports === null) return () => true;
-  return (c) => {
-    if (a.only === 'abnormal' && !isAbnormal(c.ending)) return false;
-    if (endings && !endings.has(c.ending)) return false;
-    if (ports && !ports.has(c.conn.clientPort) && !ports.has(c.conn.serverPort)) return false;
-    return true;
-  };
 }
 
 export function analyzerOptions(a: Pick<AnalyzeArgs, 'closeWaitThreshold' | 'finTimeout' | 'maxConnections'>): AnalyzerOptions {
@@ -101,7 +72,6 @@ async function runOnce(a: AnalyzeArgs, io: Streams): Promise<number> {
   const color = shouldUseColor(a.color, io.stdout.isTTY, io.env);
   const width = Math.max(60, Math.min(io.stdout.columns ?? 100, 160));
   const keep = recordFilter(a);
-  const keepClassified = classifiedFilter(a, keep);
 
   let sink: RecordSink | null = null;
   if (a.connection === undefined) {
@@ -111,9 +81,8 @@ async function runOnce(a: AnalyzeArgs, io: Streams): Promise<number> {
     else if (a.format === 'zeek') sink = createZeekTsvWriter(io.stdout);
     else if (a.format === 'zeek-json') sink = createZeekJsonWriter(io.stdout);
   }
-  const endings = newEndingTally();
-  const services = newServiceTally();
-  const abnormal = newAbnormalCollector(a.limit);
+  const digest = newTableDigest(a.limit);
+  const keepClassified = classifiedFilter(a);
   let wanted: ConnectionRecord | null = null;
 
   // A progress line for long runs, only where a person watches it (stderr a terminal).
@@ -127,10 +96,7 @@ async function runOnce(a: AnalyzeArgs, io: Streams): Promise<number> {
   const hooks: RunHooks = counting
     ? {
       onClassified: (c) => {
-        addToEndingTally(endings, c);
-        if (!keepClassified(c)) return true;
-        addClassifiedToServiceTally(services, c);
-        addClassifiedToAbnormal(abnormal, c);
+        addToTableDigest(digest, c, keepClassified);
         return true;
       },
       onProgress,
@@ -141,7 +107,7 @@ async function runOnce(a: AnalyzeArgs, io: Streams): Promise<number> {
           if (r.id === a.connection) wanted = r;
           return true;
         }
-        addToEndingTally(endings, r);
+        addToEndingTally(digest.endings, r);
         if (!keep(r)) return true;
         return sink!.write(r);
       },
@@ -151,7 +117,17 @@ async function runOnce(a: AnalyzeArgs, io: Streams): Promise<number> {
   const opts = analyzerOptions(a);
   // Nothing the tables show reads Zeek's view: not following it saves a tenth of the time.
   if (counting) opts.table = { ...opts.table, zeek: false };
-  const result = await analyzeCaptures(a.files, { ...opts, detail }, hooks);
+  const jobs = counting ? jobsFor(a) : 1;
+  let result: RunResult;
+  if (jobs > 1) {
+    const par = await analyzeCapturesInParallel(a.files, { ...opts, detail }, { jobs, filter: a, abnormalLimit: a.limit, onProgress });
+    result = par;
+    digest.endings = par.digest.endings;
+    digest.services = par.digest.services;
+    digest.abnormal = par.digest.abnormal;
+  } else {
+    result = await analyzeCaptures(a.files, { ...opts, detail }, hooks);
+  }
   progress?.done();
 
   for (const e of result.errors) io.stderr.write(`teardown: ${e.message}\n`);
@@ -172,13 +148,31 @@ async function runOnce(a: AnalyzeArgs, io: Streams): Promise<number> {
   } else {
     const out: string[] = [];
     out.push(renderCaptureHeader(result.summary, { color, ascii: a.ascii, width }));
-    out.push('', renderSummaryTable(endings, { color, ascii: a.ascii }));
-    if (services.services.size > 0) out.push('', renderServiceTable(services, { color, ascii: a.ascii }));
-    if (abnormal.total > 0) out.push('', renderAbnormalList(abnormal, { color, ascii: a.ascii, width }));
+    out.push('', renderSummaryTable(digest.endings, { color, ascii: a.ascii }));
+    if (digest.services.services.size > 0) out.push('', renderServiceTable(digest.services, { color, ascii: a.ascii }));
+    if (digest.abnormal.total > 0) out.push('', renderAbnormalList(digest.abnormal, { color, ascii: a.ascii, width }));
     io.stdout.write(`${out.join('\n')}\n`);
   }
   if (result.errors.length > 0) return EXIT.damaged;
   return EXIT.ok;
+}
+
+/**
+ * Threads for a counting run: what --jobs says, else one per core (at most four) when the captures are big enough
+ * for a second read to pay; one for standard input, which cannot be read twice.
+ */
+function jobsFor(a: AnalyzeArgs): number {
+  if (a.files.includes('-')) return 1;
+  if (a.jobs !== undefined && a.jobs > 0) return Math.floor(a.jobs);
+  let bytes = 0;
+  for (const f of a.files) {
+    try {
+      bytes += fs.statSync(f).size;
+    } catch {
+      // Unreadable: the run reports it.
+    }
+  }
+  return bytes >= PARALLEL_MIN_BYTES ? defaultJobs() : 1;
 }
 
 export function parseEndings(values: string[] | undefined): Ending[] | undefined {

@@ -35,12 +35,18 @@ export async function run(argv: string[]): Promise<number> {
             describe: 'analyse each file as a capture of its own (default: merge them in time order, as rotated files of one capture)',
           })
           .option('limit', { type: 'number', default: 50, describe: 'abnormal connections listed in the table output' })
+          .option('jobs', {
+            alias: 'j',
+            type: 'number',
+            describe: 'threads for the table output, each following a share of the connections (default: one per core, up to 4, for captures over 32 MB)',
+          })
           .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'list frames that could not be decoded' })
           .option('color', { type: 'boolean', describe: 'colour the output (default: when stdout is a terminal)' })
           .option('ascii', { type: 'boolean', default: false, describe: 'draw with ASCII only' })
           .check((a) => {
             checkAnalysisOptions(a);
             parseEndings(a.ending);
+            if (a.jobs !== undefined && (!Number.isInteger(a.jobs) || a.jobs < 1)) throw new Error('--jobs must be a whole number ≥ 1');
             if (a.each && a.format === 'json') throw new Error('--each writes one report per file: use --format ndjson or csv for machine-readable output');
             return true;
           }),
@@ -59,6 +65,7 @@ export async function run(argv: string[]): Promise<number> {
             maxConnections: a['max-connections'],
             limit: a.limit,
             each: a.each,
+            jobs: a.jobs,
             verbose: a.verbose,
             color: a.color ?? 'auto',
             ascii: a.ascii,

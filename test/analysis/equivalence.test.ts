@@ -10,47 +10,15 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { DEFAULT_ANALYZER_OPTIONS } from '../../src/analysis/analyzer.js';
 import { analyzeCaptures } from '../../src/analysis/run.js';
-import { openCapture } from '../../src/capture/open-capture.js';
-import { PcapWriter } from '../../src/capture/pcap-writer.js';
-import { NEED_MORE } from '../../src/capture/reader.js';
 import type { ConnectionRecord } from '../../src/classify/record.js';
 import { CORPUS, REPO, corpusAvailable } from '../helpers/paths.js';
+import { splitCapture } from '../helpers/split-capture.js';
 
 async function records(files: string[]): Promise<ConnectionRecord[]> {
   const out: ConnectionRecord[] = [];
   const res = await analyzeCaptures(files, DEFAULT_ANALYZER_OPTIONS, { onRecord: (r) => void out.push(r) });
   assert.deepEqual(res.errors, []);
   return out;
-}
-
-/** Splits a classic-pcap-compatible capture into `parts` files of consecutive frames (rotation by count). */
-async function split(file: string, parts: number, dir: string): Promise<string[]> {
-  const reader = await openCapture(file, 0);
-  const frames: { sec: number; ns: number; data: Buffer; orig: number; link: number; digits: number }[] = [];
-  for (;;) {
-    const p = reader.next();
-    if (p === null) break;
-    if (p === NEED_MORE) {
-      await reader.fill();
-      continue;
-    }
-    frames.push({ sec: p.tsSec, ns: p.tsNs, data: Buffer.from(p.data.subarray(p.offset, p.offset + p.capLen)), orig: p.origLen, link: p.linkType, digits: p.tsDigits });
-  }
-  reader.close();
-  const per = Math.ceil(frames.length / parts);
-  const names: string[] = [];
-  for (let i = 0; i < parts; i++) {
-    const chunk = frames.slice(i * per, (i + 1) * per);
-    if (chunk.length === 0) break;
-    // Same resolution as the source, so that timestamps print the same.
-    const w = new PcapWriter({ nanosecond: chunk[0]!.digits > 6, linkType: chunk[0]!.link });
-    for (const f of chunk) w.writePacket(f.sec, f.ns, f.data, f.orig);
-    w.end();
-    const name = path.join(dir, `part${i}.pcap`);
-    fs.writeFileSync(name, w.toBuffer());
-    names.push(name);
-  }
-  return names;
 }
 
 const SAMPLE_FILES = ['ssh.pcap', 'Teredo.pcap', 'pop3.pcap', 'ipv6.pcap'];
@@ -63,7 +31,7 @@ describe('records are identical whole, rotated or through stdin', { skip: corpus
       assert.ok(whole.length > 0);
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'teardown-eq-'));
       try {
-        const parts = await split(file, 3, dir);
+        const parts = await splitCapture(file, 3, dir);
         assert.equal(parts.length, 3);
         assert.deepEqual(await records(parts), whole);
         // Rotated files named out of order are still merged by time.

@@ -4,12 +4,15 @@
  * these helpers turn them into a kind, a message and a hint, so the CLI never shows a stack trace.
  */
 
+/** The project's optional native module (native/): libpcap for Node.js, built by node-gyp at install. */
+export const NATIVE_MODULE = 'teardown-libpcap';
+
 export const LiveFailure = {
-  /** The optional native module `cap` is not installed or was never built (npm skips it when the build fails). */
+  /** The optional native module is not installed or was never built (npm skips it when the build fails). */
   NativeModuleMissing: 'native-module-missing',
-  /** `cap` is built, but libpcap's shared library cannot be loaded. */
+  /** The module is built, but libpcap's shared library cannot be loaded. */
   LibpcapMissing: 'libpcap-missing',
-  /** `cap` was built for another Node.js version. */
+  /** The module was built for another Node.js version (or platform). */
   NativeModuleStale: 'native-module-stale',
   /** Any other failure to load the binding. */
   NativeModuleBroken: 'native-module-broken',
@@ -47,11 +50,11 @@ export class LiveCaptureError extends Error {
 }
 
 export const INSTALL_HINT =
-  'Live capture uses the optional native module "cap", built against libpcap when teardown is installed.\n' +
+  `Live capture uses the optional native module "${NATIVE_MODULE}", built against libpcap when teardown is installed.\n` +
   'Install libpcap and its headers, then rebuild it in the teardown directory:\n' +
-  '  Debian/Ubuntu: apt-get install libpcap0.8 libpcap-dev g++ make python3 && npm rebuild cap\n' +
-  '  Fedora/RHEL:   dnf install libpcap libpcap-devel gcc-c++ make python3 && npm rebuild cap\n' +
-  '(if "npm rebuild cap" finds nothing to build, run "npm install" again). Offline analysis (teardown analyze) does not need it.';
+  `  Debian/Ubuntu: apt-get install libpcap0.8 libpcap-dev gcc make python3 && npm rebuild ${NATIVE_MODULE}\n` +
+  `  Fedora/RHEL:   dnf install libpcap libpcap-devel gcc make python3 && npm rebuild ${NATIVE_MODULE}\n` +
+  `(if "npm rebuild ${NATIVE_MODULE}" finds nothing to build, run "npm install" again). Offline analysis (teardown analyze) does not need it.`;
 
 export const PERMISSION_HINT =
   'Capturing needs root, or the CAP_NET_RAW and CAP_NET_ADMIN capabilities: run it as root (sudo teardown live …),\n' +
@@ -63,7 +66,7 @@ function messageOf(err: unknown): string {
   return String(err);
 }
 
-/** Interprets a failure of require('cap'). */
+/** Interprets a failure to require the native module. */
 export function describeLoadError(err: unknown): LiveCaptureError {
   const msg = messageOf(err);
   const code = (err as { code?: unknown } | null)?.code;
@@ -78,21 +81,21 @@ export function describeLoadError(err: unknown): LiveCaptureError {
   if (/NODE_MODULE_VERSION|compiled against a different Node\.js version/i.test(msg)) {
     return new LiveCaptureError(
       LiveFailure.NativeModuleStale,
-      'live capture is unavailable: the native module "cap" was built for another Node.js version',
-      'Rebuild it for this one: npm rebuild cap (in the teardown directory; it needs libpcap-dev and a compiler).',
+      `live capture is unavailable: the native module "${NATIVE_MODULE}" was built for another Node.js version`,
+      `Rebuild it for this one: npm rebuild ${NATIVE_MODULE} (in the teardown directory; it needs libpcap-dev and a compiler).`,
     );
   }
   if (code === 'MODULE_NOT_FOUND') {
-    const notBuilt = /cap\.node/.test(msg);
+    const notBuilt = /teardown_libpcap\.node/.test(msg);
     return new LiveCaptureError(
       LiveFailure.NativeModuleMissing,
       notBuilt
-        ? 'live capture is unavailable: the native module "cap" is installed but was never built'
-        : 'live capture is unavailable: the optional native module "cap" is not installed',
+        ? `live capture is unavailable: the native module "${NATIVE_MODULE}" is installed but was never built`
+        : `live capture is unavailable: the optional native module "${NATIVE_MODULE}" is not installed`,
       INSTALL_HINT,
     );
   }
-  return new LiveCaptureError(LiveFailure.NativeModuleBroken, `live capture is unavailable: the native module "cap" failed to load: ${first}`, INSTALL_HINT);
+  return new LiveCaptureError(LiveFailure.NativeModuleBroken, `live capture is unavailable: the native module "${NATIVE_MODULE}" failed to load: ${first}`, INSTALL_HINT);
 }
 
 /** Is libpcap's message about permissions (Linux: socket(AF_PACKET) without CAP_NET_RAW)? */

@@ -82,7 +82,10 @@ export class LiveSession {
     return max === null || a.frames < max;
   }
 
-  /** The once-a-second work, at wall-clock `nowSec` (the clock the frames are stamped with). */
+  /**
+   * The once-a-second work, at `nowSec`: the wall clock (the one frames are stamped with), less the time a frame
+   * may take to be handed over, so that every frame stamped before it has been pushed (LiveSource.nowSeconds).
+   */
   tick(nowSec: number): void {
     if (this.finished) return;
     // One sweep interval of margin: offline, a finished connection is swept at the first packet at least one

@@ -63,8 +63,17 @@ export interface LiveSourceLike {
   readonly snapLen: number;
   stats(): LiveStats;
   close(): void;
-  /** Seconds since 1970 on the clock the frames are stamped with. */
+  /**
+   * Seconds since 1970 on the clock the frames are stamped with, up to which every frame has been handed over
+   * (after drain()).
+   */
   nowSeconds(): number;
+  /** Hands over at once the frames the capture has ready (LiveSource; a replay has none waiting). */
+  drain?(): void;
+  /** Why capturing stopped by itself (the interface went down or away), or null. */
+  readonly failure?: string | null;
+  /** A warning from libpcap when the capture started (e.g. promiscuous mode not supported), or null. */
+  readonly warning?: string | null;
 }
 
 export interface LiveDeps {
@@ -152,6 +161,7 @@ export function runLive(a: LiveArgs, io: LiveIo, deps: LiveDeps = DEFAULT_DEPS):
       (a.count !== null ? `, ${plural(a.count, 'packet')} at most` : '') +
       '; Ctrl-C stops',
   );
+  if (source.warning) say(`libpcap: ${source.warning}`);
 
   const drawStatus = (): void => {
     const st = source.stats();
@@ -187,6 +197,16 @@ export function runLive(a: LiveArgs, io: LiveIo, deps: LiveDeps = DEFAULT_DEPS):
   const onSignal = (): void => stop('signal');
 
   tick = setInterval(() => {
+    // Frames libpcap holds are handed over first: the tick judges connections only by a time every frame up to
+    // which has been seen (see LiveSource.nowSeconds).
+    source.drain?.();
+    if (stopping) return;
+    if (source.failure) {
+      say(`capturing on ${a.iface} failed: ${source.failure}; stopping`);
+      exitStatus = STATUS.failed;
+      stop('capture');
+      return;
+    }
     s.tick(source.nowSeconds());
     if (s.savefile?.error) {
       say(`writing ${s.savefile.files[s.savefile.files.length - 1] ?? a.write}: ${s.savefile.error.message}; stopping`);
@@ -198,9 +218,11 @@ export function runLive(a: LiveArgs, io: LiveIo, deps: LiveDeps = DEFAULT_DEPS):
   }, deps.tickMs ?? 1000);
   if (a.duration !== null) durationTimer = setTimeout(() => stop('duration'), a.duration * 1000);
 
-  function stop(_why: string): void {
+  function stop(why: string): void {
     if (stopping) return;
     stopping = true;
+    // What libpcap already holds is part of the capture (not from inside the packet callback: --count).
+    if (why !== 'count') source.drain?.();
     source.close();
     if (tick !== null) clearInterval(tick);
     if (durationTimer !== null) clearTimeout(durationTimer);
@@ -240,7 +262,8 @@ export function runLive(a: LiveArgs, io: LiveIo, deps: LiveDeps = DEFAULT_DEPS):
     else io.stderr.write(text);
     io.stderr.write(
       `teardown: ${plural(st.frames, 'packet')} captured, ` +
-        `${st.dropped === null ? 'kernel drops not reported by the capture binding' : `${formatCount(st.dropped)} dropped by the kernel`}` +
+        `${st.dropped === null ? 'kernel drops not reported by the capture source' : `${formatCount(st.dropped)} dropped by the kernel`}` +
+        (st.ifDropped !== null && st.ifDropped > 0 ? ` and ${formatCount(st.ifDropped)} by the interface` : '') +
         (sf !== null ? `; ${plural(sf.frames, 'frame')} saved to ${sf.files.join(', ')}` : '') +
         '\n',
     );

@@ -5,6 +5,12 @@
  *
  * Rotation works like tcpdump -C: before a frame is written, if the current file is already larger than the
  * limit, it is closed and the next one opened; the files are FILE, FILE1, FILE2, … Each file is a complete pcap.
+ *
+ * `teardown analyze FILE*` merges the parts by timestamp, equal stamps going to the file named first — and the
+ * shell names FILE10 before FILE2. So the first frame of a new part must be stamped later than every frame
+ * before it: when it is not (two frames in the same microsecond, or a kernel stamp a little behind the one
+ * before), its stamp is raised to one microsecond past the latest so far, in the RawPacket itself, before the
+ * analyzer sees it, so the live records and the saved files still agree.
  */
 import * as fs from 'node:fs';
 import { PcapWriter } from '../capture/pcap-writer.js';
@@ -52,6 +58,10 @@ export class RotatingSavefile {
   private fd = -1;
   private fileBytes = 0;
   private ended = false;
+  /** Latest stamp written so far, in microseconds since 1970 (exact in a double). */
+  private maxUs = -1;
+  /** First frames of a new part whose stamp was raised (see the top of this file). */
+  raisedStamps = 0;
 
   /** Opens the first file; throws (fs errors) when it cannot be created. */
   constructor(private readonly opts: SavefileOptions) {
@@ -88,7 +98,17 @@ export class RotatingSavefile {
   write(pkt: RawPacket): void {
     if (this.error !== null || this.ended) return;
     const limit = this.opts.rotateBytes;
-    if (limit !== null && this.fileBytes > limit) this.rotate();
+    let us = pkt.tsSec * 1_000_000 + Math.floor(pkt.tsNs / 1000);
+    if (limit !== null && this.fileBytes > limit) {
+      this.rotate();
+      if (us <= this.maxUs) {
+        us = this.maxUs + 1;
+        pkt.tsSec = Math.floor(us / 1_000_000);
+        pkt.tsNs = (us - pkt.tsSec * 1_000_000) * 1000;
+        this.raisedStamps++;
+      }
+    }
+    if (us > this.maxUs) this.maxUs = us;
     // One view per frame: PcapWriter takes the frame as its own Uint8Array.
     this.writer.writePacket(pkt.tsSec, pkt.tsNs, pkt.data.subarray(pkt.offset, pkt.offset + pkt.capLen), pkt.origLen);
     this.fileBytes += RECORD_HEADER_BYTES + pkt.capLen;

@@ -8,7 +8,7 @@ import { formatCount, glyphs, plural, toAscii, truncate } from '../output/format
 export interface StatusFacts {
   iface: string;
   frames: number;
-  /** Kernel drops from libpcap's statistics, or null when the capture binding does not report them. */
+  /** Kernel drops from libpcap's statistics (pcap_stats ps_drop), or null when the source cannot tell. */
   dropped: number | null;
   /** Connections held by the connection table now. */
   active: number;

@@ -1,6 +1,6 @@
 /**
  * The parts of live capture that need neither root nor libpcap: loading the binding and explaining its failures,
- * the source's stamping and numbering (with a stand-in for cap), the savefile's rotation, the close-wait watcher,
+ * the source's stamping and numbering (with a stand-in for the native module), the savefile's rotation, the close-wait watcher,
  * the RST burst detector, the wall-clock sweep and the status line.
  */
 import assert from 'node:assert/strict';
@@ -10,8 +10,21 @@ import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DEFAULT_ANALYZER_OPTIONS, Analyzer } from '../../src/analysis/analyzer.js';
 import { analyzeCaptures } from '../../src/analysis/run.js';
-import { LiveCaptureError, LiveFailure, describeLoadError } from '../../src/capture/live-errors.js';
-import { LiveSource, linkTypeOf, listInterfaces, loadCap, prefixLength, type CapDevice, type CapHandle, type CapModule } from '../../src/capture/live-source.js';
+import { LiveCaptureError, LiveFailure, NATIVE_MODULE, describeLoadError } from '../../src/capture/live-errors.js';
+import {
+  BATCH_TIMEOUT_MS,
+  DELIVERY_LAG_MS,
+  LiveSource,
+  linkTypeOf,
+  listInterfaces,
+  loadBinding,
+  prefixLength,
+  type NativeCapture,
+  type NativeDevice,
+  type NativeModule,
+  type NativeOpenResult,
+  type NativeStats,
+} from '../../src/capture/live-source.js';
 import type { RawPacket } from '../../src/capture/raw-packet.js';
 import type { ConnectionRecord } from '../../src/classify/record.js';
 import { DEFAULT_TABLE_OPTIONS } from '../../src/conn/connection-table.js';
@@ -67,13 +80,13 @@ function closingFrames(at: number): RawPacket[] {
   return [frame(at, 'c', FIN | ACK, C_ISN + 1, S_ISN + 2), frame(at + 0.001, 's', ACK, S_ISN + 2, C_ISN + 2)];
 }
 
-// ------------------------------------------------------------------------------------------------ loading cap
+// ------------------------------------------------------------------------------------------------ loading the binding
 
 describe('loading the native module', () => {
-  it('is lazy: importing the live command and source does not load cap (offline analysis never needs it)', () => {
-    // This file imports src/cli/live-command.js and src/capture/live-source.js, and only ever calls loadCap with
-    // a stand-in require.
-    const loaded = Object.keys(require.cache).filter((k) => /[\\/]node_modules[\\/]cap[\\/]/.test(k));
+  it('is lazy: importing the live command and source does not load it (offline analysis never needs it)', () => {
+    // This file imports src/cli/live-command.js and src/capture/live-source.js, and only ever calls loadBinding
+    // with a stand-in require.
+    const loaded = Object.keys(require.cache).filter((k) => /teardown_libpcap\.node$|[\\/]native[\\/]index\.js$/.test(k));
     assert.deepEqual(loaded, []);
     assert.ok(Object.keys(require.cache).some((k) => k.endsWith(path.join('cli', 'live-command.js'))));
   });
@@ -83,41 +96,43 @@ describe('loading the native module', () => {
       throw Object.assign(new Error(`Cannot find module '${id}'\nRequire stack:\n- x.js`), { code: 'MODULE_NOT_FOUND' });
     };
     assert.throws(
-      () => loadCap(req),
+      () => loadBinding(req),
       (err: unknown) =>
         err instanceof LiveCaptureError &&
         err.kind === LiveFailure.NativeModuleMissing &&
+        err.message.includes(`"${NATIVE_MODULE}" is not installed`) &&
         /libpcap-dev/.test(err.hint) &&
-        /npm rebuild cap/.test(err.hint) &&
+        err.hint.includes(`npm rebuild ${NATIVE_MODULE}`) &&
         /teardown analyze/.test(err.hint) &&
         !err.isUsage,
     );
   });
 
   it('a module that was never built, libpcap missing, a build for another Node: each says what to do', () => {
-    const notBuilt = describeLoadError(Object.assign(new Error("Cannot find module '../build/Release/cap.node'"), { code: 'MODULE_NOT_FOUND' }));
+    const notBuilt = describeLoadError(Object.assign(new Error("Cannot find module './build/Release/teardown_libpcap.node'"), { code: 'MODULE_NOT_FOUND' }));
     assert.equal(notBuilt.kind, LiveFailure.NativeModuleMissing);
     assert.match(notBuilt.message, /never built/);
     const noLib = describeLoadError(new Error('libpcap.so.0.8: cannot open shared object file: No such file or directory'));
     assert.equal(noLib.kind, LiveFailure.LibpcapMissing);
     assert.match(noLib.hint, /apt-get install libpcap0\.8/);
     const stale = describeLoadError(
-      new Error("The module 'cap.node' was compiled against a different Node.js version using NODE_MODULE_VERSION 108. This version of Node.js requires NODE_MODULE_VERSION 115."),
+      new Error("The module 'teardown_libpcap.node' was compiled against a different Node.js version using NODE_MODULE_VERSION 108. This version of Node.js requires NODE_MODULE_VERSION 115."),
     );
     assert.equal(stale.kind, LiveFailure.NativeModuleStale);
-    assert.match(stale.hint, /npm rebuild cap/);
+    assert.ok(stale.hint.includes(`npm rebuild ${NATIVE_MODULE}`));
   });
 
   it('a module without the expected interface is refused', () => {
-    assert.throws(() => loadCap(() => ({ notCap: true })), (err: unknown) => err instanceof LiveCaptureError && err.kind === LiveFailure.NativeModuleBroken);
+    assert.throws(() => loadBinding(() => ({ notCap: true })), (err: unknown) => err instanceof LiveCaptureError && err.kind === LiveFailure.NativeModuleBroken);
   });
 
-  it("cap's link type names map to LINKTYPE_* numbers", () => {
-    assert.equal(linkTypeOf('ETHERNET'), 1);
-    assert.equal(linkTypeOf('LINKTYPE_LINUX_SLL'), 113);
-    assert.equal(linkTypeOf('RAW'), 101);
-    assert.equal(linkTypeOf('Unknown linktype 276'), 276);
-    assert.equal(linkTypeOf('whatever'), null);
+  it("libpcap's DLT values map to LINKTYPE_* numbers (raw IP differs by platform)", () => {
+    assert.equal(linkTypeOf(1), 1);
+    assert.equal(linkTypeOf(113), 113);
+    assert.equal(linkTypeOf(276), 276);
+    assert.equal(linkTypeOf(12), 101);
+    assert.equal(linkTypeOf(14), 101);
+    assert.equal(linkTypeOf(0), 0);
   });
 
   it('netmasks become prefix lengths', () => {
@@ -133,61 +148,73 @@ describe('loading the native module', () => {
 // ------------------------------------------------------------------------------------------------ the source
 
 interface FakeBehaviour {
-  /** Thrown by open() with a filter (first) and without one (second), or null for success. */
-  withFilter: string | null;
-  withoutFilter: string | null;
+  /** Thrown by open(): a message and the binding's code, or null for success. */
+  fail: { message: string; code: string } | null;
 }
 
-interface FakeHandle extends CapHandle {
+interface FakeHandle extends NativeCapture {
   closed: boolean;
-  deliver(bytes: Buffer): void;
+  /** What the binding does per frame: copy the bytes and the header in, call back. */
+  deliver(bytes: Buffer, tsSec: number, tsUsec: number, origLen?: number): void;
+  /** Frames delivered by the next dispatch(). */
+  waiting: Array<{ bytes: Buffer; tsSec: number; tsUsec: number }>;
+  counters: NativeStats;
 }
 
-function fakeCap(devices: CapDevice[], b: FakeBehaviour): { cap: CapModule; handles: FakeHandle[] } {
+function fakeBinding(devices: NativeDevice[], b: FakeBehaviour): { native: NativeModule; handles: FakeHandle[] } {
   const handles: FakeHandle[] = [];
   class Fake implements FakeHandle {
-    buffer: Buffer | null = null;
-    listener: ((n: number, t: boolean) => void) | null = null;
+    frame: Buffer | null = null;
+    header: Float64Array | null = null;
+    onPacket: (() => void) | null = null;
     closed = false;
+    waiting: Array<{ bytes: Buffer; tsSec: number; tsUsec: number }> = [];
+    counters: NativeStats = { recv: 0, drop: 0, ifDrop: 0 };
     constructor() {
       handles.push(this);
     }
-    open(_device: string, filter: string, _size: number, buffer: Buffer): string {
-      const fail = filter === '' ? b.withoutFilter : b.withFilter;
-      if (fail !== null) throw new Error(fail);
-      this.buffer = buffer;
-      return 'ETHERNET';
+    open(_d: string, _f: string, _b: number, snapLen: number, _t: number, frame: Buffer, header: Float64Array, onPacket: () => void): NativeOpenResult {
+      if (b.fail !== null) throw Object.assign(new Error(b.fail.message), { code: b.fail.code });
+      assert.ok(frame.length >= snapLen);
+      this.frame = frame;
+      this.header = header;
+      this.onPacket = onPacket;
+      return { linkType: 1, linkTypeName: 'EN10MB' };
     }
-    close(): boolean {
+    deliver(bytes: Buffer, tsSec: number, tsUsec: number, origLen = bytes.length): void {
+      if (this.closed) return;
+      bytes.copy(this.frame!, 0);
+      this.header!.set([tsSec, tsUsec, bytes.length, origLen]);
+      this.onPacket!();
+    }
+    dispatch(): number {
+      const n = this.waiting.length;
+      for (const w of this.waiting.splice(0)) this.deliver(w.bytes, w.tsSec, w.tsUsec);
+      return n;
+    }
+    stats(): NativeStats {
+      return { ...this.counters };
+    }
+    close(): void {
       this.closed = true;
-      return true;
-    }
-    on(_event: 'packet', listener: (n: number, t: boolean) => void): unknown {
-      this.listener = listener;
-      return this;
-    }
-    /** What cap does: copy the frame into the buffer, emit its length. */
-    deliver(bytes: Buffer): void {
-      bytes.copy(this.buffer!, 0);
-      this.listener!(bytes.length, false);
     }
   }
-  const cap = { Cap: Object.assign(Fake, { deviceList: () => devices }) } as unknown as CapModule;
-  return { cap, handles };
+  const native = { Capture: Fake, deviceList: () => devices, libVersion: () => 'libpcap (stand-in)' } as unknown as NativeModule;
+  return { native, handles };
 }
 
-const DEVICES: CapDevice[] = [
-  { name: 'veth-c', addresses: [{ addr: '192.0.2.1', netmask: '255.255.255.0' }, { addr: '2001:db8::1', netmask: 'ffff:ffff:ffff:ffff::' }] },
-  { name: 'any', description: 'Pseudo-device that captures on all interfaces', addresses: [] },
-  { name: 'lo', addresses: [{ addr: '127.0.0.1', netmask: '255.0.0.0' }], flags: 'PCAP_IF_LOOPBACK' },
+const DEVICES: NativeDevice[] = [
+  { name: 'veth-c', addresses: [{ addr: '192.0.2.1', netmask: '255.255.255.0' }, { addr: '2001:db8::1', netmask: 'ffff:ffff:ffff:ffff::' }], loopback: false },
+  { name: 'any', description: 'Pseudo-device that captures on all interfaces', addresses: [], loopback: false },
+  { name: 'lo', addresses: [{ addr: '127.0.0.1', netmask: '255.0.0.0' }], loopback: true },
 ];
-const OK: FakeBehaviour = { withFilter: null, withoutFilter: null };
+const OK: FakeBehaviour = { fail: null };
 
-describe('the live source (cap stood in for)', () => {
+describe('the live source (the binding stood in for)', () => {
   it('an unknown interface is refused before libpcap is asked, with the available ones listed', () => {
-    const { cap, handles } = fakeCap(DEVICES, OK);
+    const { native, handles } = fakeBinding(DEVICES, OK);
     assert.throws(
-      () => LiveSource.open({ iface: 'eth9', filter: '', bufferBytes: 1 << 20 }, () => undefined, cap),
+      () => LiveSource.open({ iface: 'eth9', filter: '', bufferBytes: 1 << 20 }, () => undefined, native),
       (err: unknown) =>
         err instanceof LiveCaptureError &&
         err.kind === LiveFailure.NoSuchInterface &&
@@ -199,72 +226,82 @@ describe('the live source (cap stood in for)', () => {
   });
 
   it("libpcap's permission failure says how to get the permission", () => {
-    const { cap } = fakeCap(DEVICES, { withFilter: 'socket: Operation not permitted', withoutFilter: 'socket: Operation not permitted' });
+    const { native } = fakeBinding(DEVICES, { fail: { message: "You don't have permission to perform this capture on that device (socket: Operation not permitted)", code: 'ERR_PCAP_PERM' } });
     assert.throws(
-      () => LiveSource.open({ iface: 'veth-c', filter: 'tcp', bufferBytes: 1 << 20 }, () => undefined, cap),
+      () => LiveSource.open({ iface: 'veth-c', filter: 'tcp', bufferBytes: 1 << 20 }, () => undefined, native),
       (err: unknown) => err instanceof LiveCaptureError && err.kind === LiveFailure.Permission && /CAP_NET_RAW/.test(err.hint) && /setcap/.test(err.hint),
     );
   });
 
-  it('a filter libpcap rejects is told apart from a device problem by opening once more without it', () => {
+  it('the step that failed decides: a filter libpcap rejects is a usage error, a device problem is not', () => {
     const msg = "can't parse filter expression: syntax error";
-    const bad = fakeCap(DEVICES, { withFilter: msg, withoutFilter: null });
+    const bad = fakeBinding(DEVICES, { fail: { message: msg, code: 'ERR_PCAP_FILTER' } });
     assert.throws(
-      () => LiveSource.open({ iface: 'veth-c', filter: 'tcp port', bufferBytes: 1 << 20 }, () => undefined, bad.cap),
+      () => LiveSource.open({ iface: 'veth-c', filter: 'tcp port', bufferBytes: 1 << 20 }, () => undefined, bad.native),
       (err: unknown) => err instanceof LiveCaptureError && err.kind === LiveFailure.BadFilter && err.message.includes(msg) && err.isUsage,
     );
-    // The probe without the filter succeeded and was closed again.
-    assert.equal(bad.handles.length, 2);
-    assert.equal(bad.handles[1]!.closed, true);
-    const down = fakeCap(DEVICES, { withFilter: 'That device is not up', withoutFilter: 'That device is not up' });
+    // No second open is needed to tell them apart.
+    assert.equal(bad.handles.length, 1);
+    const down = fakeBinding(DEVICES, { fail: { message: 'That device is not up', code: 'ERR_PCAP_IFACE_NOT_UP' } });
     assert.throws(
-      () => LiveSource.open({ iface: 'veth-c', filter: 'tcp', bufferBytes: 1 << 20 }, () => undefined, down.cap),
+      () => LiveSource.open({ iface: 'veth-c', filter: 'tcp', bufferBytes: 1 << 20 }, () => undefined, down.native),
       (err: unknown) => err instanceof LiveCaptureError && err.kind === LiveFailure.CaptureFailed && /not up/.test(err.message) && !err.isUsage,
+    );
+    const gone = fakeBinding(DEVICES, { fail: { message: 'No such device exists', code: 'ERR_PCAP_NO_SUCH_DEVICE' } });
+    assert.throws(
+      () => LiveSource.open({ iface: 'veth-c', filter: '', bufferBytes: 1 << 20 }, () => undefined, gone.native),
+      (err: unknown) => err instanceof LiveCaptureError && err.kind === LiveFailure.NoSuchInterface,
     );
   });
 
-  it('frames are numbered in arrival order and stamped in strictly increasing microseconds', () => {
-    const { cap, handles } = fakeCap(DEVICES, OK);
-    // The clock returns the same instant three times, then moves on by 2.5 µs.
-    const clock = [T0 * 1000 + 0.5, T0 * 1000 + 0.5, T0 * 1000 + 0.5, T0 * 1000 + 0.5025];
-    let tick = 0;
-    const seen: Array<{ frame: number; sec: number; ns: number; len: number; first: number; linkType: number; digits: number }> = [];
-    const src = LiveSource.open(
-      { iface: 'veth-c', filter: '', bufferBytes: 1 << 20 },
-      (p) => seen.push({ frame: p.frame, sec: p.tsSec, ns: p.tsNs, len: p.capLen, first: p.data[p.offset]!, linkType: p.linkType, digits: p.tsDigits }),
-      cap,
-      () => clock[Math.min(tick++, clock.length - 1)]!,
-    );
+  it("frames carry libpcap's stamps and wire lengths, numbered in delivery order; a stamp never goes back", () => {
+    const { native, handles } = fakeBinding(DEVICES, OK);
+    const seen: Array<{ frame: number; sec: number; ns: number; len: number; orig: number; first: number; linkType: number; digits: number }> = [];
+    const src = LiveSource.open({ iface: 'veth-c', filter: '', bufferBytes: 1 << 20 }, (p) =>
+      seen.push({ frame: p.frame, sec: p.tsSec, ns: p.tsNs, len: p.capLen, orig: p.origLen, first: p.data[p.offset]!, linkType: p.linkType, digits: p.tsDigits }),
+    native);
     const h = handles[0]!;
-    for (let i = 0; i < 4; i++) h.deliver(Buffer.alloc(60 + i, 0xa0 + i));
+    h.deliver(Buffer.alloc(60, 0xa0), T0, 500);
+    h.deliver(Buffer.alloc(61, 0xa1), T0, 500); // the same microsecond: kept
+    h.deliver(Buffer.alloc(62, 0xa2), T0, 499); // a step back: raised to the frame before
+    h.deliver(Buffer.alloc(63, 0xa3), T0 + 1, 7, 9000); // cut by the snap length: the wire length is kept
     assert.deepEqual(
-      seen.map((s) => s.frame),
-      [1, 2, 3, 4],
+      seen.map((s) => [s.frame, s.sec, s.ns, s.len, s.orig, s.first]),
+      [
+        [1, T0, 500_000, 60, 60, 0xa0],
+        [2, T0, 500_000, 61, 61, 0xa1],
+        [3, T0, 500_000, 62, 62, 0xa2],
+        [4, T0 + 1, 7_000, 63, 9000, 0xa3],
+      ],
     );
-    assert.deepEqual(
-      seen.map((s) => s.len),
-      [60, 61, 62, 63],
-    );
-    assert.deepEqual(
-      seen.map((s) => s.first),
-      [0xa0, 0xa1, 0xa2, 0xa3],
-    );
-    // 0.5 ms past T0 is 500 µs; repeated instants get 501, 502; 0.5025 ms is 502 µs → bumped to 503.
-    assert.deepEqual(
-      seen.map((s) => [s.sec, s.ns]),
-      [[T0, 500_000], [T0, 501_000], [T0, 502_000], [T0, 503_000]],
-    );
+    assert.equal(src.reordered, 1);
     assert.ok(seen.every((s) => s.linkType === 1 && s.digits === 6));
+    // drain() hands over what libpcap holds, at once.
+    h.waiting.push({ bytes: Buffer.alloc(64, 0xa4), tsSec: T0 + 2, tsUsec: 0 });
+    src.drain();
+    assert.equal(seen.length, 5);
+    h.counters = { recv: 9, drop: 3, ifDrop: 1 };
+    assert.deepEqual(src.stats(), { frames: 5, bytes: 60 + 61 + 62 + 63 + 64, dropped: 3, ifDropped: 1 });
     src.close();
     assert.equal(h.closed, true);
-    h.deliver(Buffer.alloc(60));
-    assert.equal(seen.length, 4, 'no frame after close');
-    assert.deepEqual(src.stats(), { frames: 4, bytes: 60 + 61 + 62 + 63, dropped: null, ifDropped: null });
+    h.closed = false; // a frame the binding would still hand over is ignored
+    h.deliver(Buffer.alloc(60), T0 + 3, 0);
+    assert.equal(seen.length, 5, 'no frame after close');
+    h.counters = { recv: 99, drop: 99, ifDrop: 99 };
+    assert.deepEqual(src.stats(), { frames: 5, bytes: 60 + 61 + 62 + 63 + 64, dropped: 3, ifDropped: 1 }, 'the counts as they were at the close');
+  });
+
+  it('its clock is the wall clock less the time a frame may wait in a batch', () => {
+    const { native } = fakeBinding(DEVICES, OK);
+    const src = LiveSource.open({ iface: 'veth-c', filter: '', bufferBytes: 1 << 20 }, () => undefined, native, () => T0 * 1000);
+    assert.equal(src.nowSeconds(), T0 - DELIVERY_LAG_MS / 1000);
+    assert.ok(DELIVERY_LAG_MS > BATCH_TIMEOUT_MS);
+    src.close();
   });
 
   it('the interfaces listing shows addresses with prefixes', () => {
-    const { cap } = fakeCap(DEVICES, OK);
-    const ifaces = listInterfaces(cap);
+    const { native } = fakeBinding(DEVICES, OK);
+    const ifaces = listInterfaces(native);
     assert.deepEqual(ifaces[0], {
       name: 'veth-c',
       description: null,
@@ -323,6 +360,35 @@ describe('the savefile', () => {
     const res = await analyzeCaptures(sf.files, DEFAULT_ANALYZER_OPTIONS, { onRecord: (r) => void merged.push(r) });
     assert.deepEqual(res.errors, []);
     assert.equal(res.summary.packetsRead, frames.length);
+    assert.deepEqual(merged, whole);
+  });
+
+  it('a new part never starts at the stamp of the frame before: merged in the shell\'s order (FILE10 before FILE2), the parts give the records of the whole', async () => {
+    // Twelve frames in the same microsecond, one part each: without a raise, a merge by time would give the
+    // tie to the part named first, FILE10 before FILE2, and reorder the connection.
+    const frames = [frame(0, 'c', SYN, C_ISN, 0), frame(0, 's', SYN | ACK, S_ISN, C_ISN + 1), frame(0, 'c', ACK, C_ISN + 1, S_ISN + 1)];
+    for (let k = 0; k < 8; k++) frames.push(frame(0, 'c', PSH | ACK, C_ISN + 1 + 10 * k, S_ISN + 1, 10));
+    frames.push(frame(0, 'c', FIN | ACK, C_ISN + 81, S_ISN + 1));
+    const base = path.join(dir, 'ties.pcap');
+    const sf = new RotatingSavefile({ path: base, linkType: 1, snapLen: 65535, rotateBytes: 30 });
+    for (const f of frames) sf.write(f);
+    sf.end();
+    assert.equal(sf.files.length, frames.length);
+    assert.equal(sf.raisedStamps, frames.length - 1);
+    // Each frame opened a part, and each is one microsecond after the one before.
+    assert.deepEqual(
+      frames.map((f) => (f.tsSec - T0) * 1e6 + f.tsNs / 1000),
+      frames.map((_, i) => i),
+    );
+    const whole: ConnectionRecord[] = [];
+    const a = new Analyzer(DEFAULT_ANALYZER_OPTIONS, (r) => whole.push(r));
+    for (const f of frames) a.ingest(f);
+    a.finish();
+    const shellOrder = [...sf.files].sort();
+    assert.ok(shellOrder.indexOf(`${base}10`) < shellOrder.indexOf(`${base}2`));
+    const merged: ConnectionRecord[] = [];
+    const res = await analyzeCaptures(shellOrder, DEFAULT_ANALYZER_OPTIONS, { onRecord: (r) => void merged.push(r) });
+    assert.deepEqual(res.errors, []);
     assert.deepEqual(merged, whole);
   });
 });
@@ -506,5 +572,10 @@ describe('the status line', () => {
     plain.print('teardown: ALERT');
     plain.clear();
     assert.deepEqual(log, ['teardown: ALERT\n']);
+  });
+
+  it("shows libpcap's drop count when the source has one", () => {
+    const text = statusText({ iface: 'eth0', frames: 20_000, dropped: 1234, active: 0, inCloseWait: 0, endings: 0, abnormal: 0, alerts: 0, elapsedS: 5 });
+    assert.match(text, /· kernel drops 1,234 ·/);
   });
 });

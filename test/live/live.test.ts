@@ -3,7 +3,7 @@
  * the client namespace. The live records must carry the labels the scenarios stand for (the recipes' expected
  * endings, causes, closers and what the applications saw), and the savefile analysed offline must give the same
  * records. Also: alerts as they happen, -i any (Linux cooked capture), SIGINT, --duration, --count, and the
- * errors (unknown interface, bad filter, no permission). Needs root, the native module cap, ip and nft.
+ * errors (unknown interface, bad filter, no permission). Needs root, the native module teardown-libpcap, ip and nft.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -16,7 +16,7 @@ import { CLIENT_V4, CLIENT_V6, NetnsPair, SERVER_V4 } from '../../lab/netns.js';
 import { allScenarios, type Scenario } from '../../lab/scenarios.js';
 import { DEFAULT_ANALYZER_OPTIONS } from '../../src/analysis/analyzer.js';
 import { analyzeCaptures } from '../../src/analysis/run.js';
-import { loadCap } from '../../src/capture/live-source.js';
+import { loadBinding } from '../../src/capture/live-source.js';
 import type { ConnectionRecord } from '../../src/classify/record.js';
 import { rotatedName } from '../../src/live/savefile.js';
 import { compareWithManifest } from '../helpers/manifest-check.js';
@@ -31,9 +31,9 @@ function whySkip(): string | false {
     return 'needs root: network namespaces and packet capture (run the tests as root, as CI does)';
   }
   try {
-    loadCap();
+    loadBinding();
   } catch (err) {
-    return `the native module cap cannot be loaded (${err instanceof Error ? err.message : String(err)}): apt-get install libpcap0.8 libpcap-dev, then npm rebuild cap`;
+    return `the native module teardown-libpcap cannot be loaded (${err instanceof Error ? err.message : String(err)}): apt-get install libpcap0.8 libpcap-dev, then npm rebuild teardown-libpcap`;
   }
   const missing = ['ip', 'nft'].filter((t) => !onPath(t));
   if (missing.length > 0) return `needs ${missing.join(', ')} on PATH (Debian: iproute2 nftables)`;
@@ -229,7 +229,7 @@ describe('teardown live: errors', { skip }, () => {
 
   it('no permission: status 3, and the message says how to get it (root or CAP_NET_RAW)', (t) => {
     // As an unprivileged user; the compiled files and node_modules must be readable by it.
-    const probe = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(path.join(__dirname, '..', '..', 'src', 'capture', 'live-source.js'))}).loadCap()`], {
+    const probe = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(path.join(__dirname, '..', '..', 'src', 'capture', 'live-source.js'))}).loadBinding()`], {
       encoding: 'utf8',
       uid: 65534,
       gid: 65534,

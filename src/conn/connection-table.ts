@@ -1,6 +1,7 @@
-import { TCP_ACK, TCP_RST, TCP_SYN, type TcpSegment } from '../decode/segment.js';
+import { newTcpSegment, TCP_ACK, TCP_RST, TCP_SYN, type TcpSegment } from '../decode/segment.js';
 import { Connection } from './connection.js';
 import { toSeconds } from './time.js';
+import { TupleIndex, tupleHash } from './tuple-index.js';
 
 export interface ConnectionTableOptions {
   /** Connections held at once; beyond it the least recently active are classified and evicted. */
@@ -32,70 +33,15 @@ export const DEFAULT_TABLE_OPTIONS: ConnectionTableOptions = {
   maxTombstones: 32_768,
 };
 
+/** Tombstone flag bits. */
+const TOMB_LINKED = 1;
+const TOMB_EVICTED = 2;
+const TOMB_HAS_ISN = 4;
+
 /** Why a connection left the table. */
 export type EmitReason = 'finished' | 'evicted' | 'superseded' | 'end-of-capture';
 
 export type EmitFn = (conn: Connection, reason: EmitReason, nowSec: number) => void;
-
-/**
- * What is kept of an evicted connection: enough to recognise its later packets (so they continue it instead of
- * opening a phantom connection) and to count them.
- */
-interface Tombstone {
-  hash: number;
-  id: number;
-  ipVersion: 4 | 6;
-  /** Copies of the addresses (the connection object itself is reused for another connection). */
-  readonly clientAddr: Uint32Array;
-  readonly serverAddr: Uint32Array;
-  clientPort: number;
-  serverPort: number;
-  /** Why it left: evicted (its later packets continue it) or finished (they are stragglers). */
-  evicted: boolean;
-  /** The client's ISN (a SYN with it again is a retransmission, not a new connection) and the incarnation. */
-  clientIsn: number;
-  hasClientIsn: boolean;
-  incarnation: number;
-  laterPackets: number;
-  next: Tombstone | null;
-  /** In the lookup map (false once dropped or overwritten). */
-  linked: boolean;
-}
-
-/** Symmetric hash of the 4-tuple: the same for both directions (the endpoint hashes are added). */
-function endpointHash(addr: Uint32Array, port: number): number {
-  let h = Math.imul(port ^ 0x9e3779b9, 0x85ebca6b);
-  h = Math.imul(h ^ addr[0]!, 0xc2b2ae35);
-  h = Math.imul(h ^ addr[1]!, 0x85ebca6b);
-  h = Math.imul(h ^ addr[2]!, 0xc2b2ae35);
-  h = Math.imul(h ^ addr[3]!, 0x85ebca6b);
-  return h ^ (h >>> 15);
-}
-
-function sameAddr(a: Uint32Array, b: Uint32Array): boolean {
-  return a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
-}
-
-/** 0 when `seg` belongs to the tuple with `seg` from the client, 1 from the server, -1 not this tuple. */
-function direction(
-  seg: TcpSegment,
-  ipVersion: number,
-  clientAddr: Uint32Array,
-  serverAddr: Uint32Array,
-  clientPort: number,
-  serverPort: number,
-): number {
-  if (seg.ipVersion !== ipVersion) return -1;
-  if (seg.srcPort === clientPort && seg.dstPort === serverPort && sameAddr(seg.srcAddr, clientAddr) && sameAddr(seg.dstAddr, serverAddr)) return 0;
-  if (seg.srcPort === serverPort && seg.dstPort === clientPort && sameAddr(seg.srcAddr, serverAddr) && sameAddr(seg.dstAddr, clientAddr)) return 1;
-  return -1;
-}
-
-/** Is this SYN (no ACK) a new connection on a tuple that has a tombstone, rather than a retransmission? */
-function opensAnew(tomb: Tombstone, seg: TcpSegment): boolean {
-  const fromClient = direction(seg, tomb.ipVersion, tomb.clientAddr, tomb.serverAddr, tomb.clientPort, tomb.serverPort) === 0;
-  return !fromClient || !tomb.hasClientIsn || seg.seq !== tomb.clientIsn;
-}
 
 /**
  * The connection table: finds the connection of each segment (no allocation on lookup: a Map from the 32-bit
@@ -103,10 +49,22 @@ function opensAnew(tomb: Tombstone, seg: TcpSegment): boolean {
  * period in capture time, and bounds memory by evicting the least recently active connections.
  */
 export class ConnectionTable {
-  private readonly buckets = new Map<number, Connection>();
-  private readonly tombstones = new Map<number, Tombstone>();
-  /** A ring of tombstone objects, reused oldest first: bounded, and no garbage once it is full. */
-  private readonly tombstoneRing: Tombstone[] = [];
+  /** The connections held, by tuple: the index maps a tuple to a slot of `conns`. */
+  private readonly index = new TupleIndex();
+  private readonly conns: (Connection | null)[] = [];
+  /** Free slots of `conns` (a stack). */
+  private freeSlots = new Int32Array(64);
+  private freeCount = 0;
+  /**
+   * Tombstones, a ring reused oldest first (bounded, and no garbage once it is full), in typed arrays: the tuple
+   * hash (to remove one from its index when it is overwritten), the client's ISN, the incarnation, and flag bits;
+   * the tuple itself lies in the index.
+   */
+  private readonly tombIndex = new TupleIndex();
+  private tombHash = new Int32Array(0);
+  private tombIsn = new Uint32Array(0);
+  private tombIncarnation = new Int32Array(0);
+  private tombFlags = new Uint8Array(0);
   private tombstonePos = 0;
   private lruHead: Connection | null = null;
   private lruTail: Connection | null = null;
@@ -152,15 +110,10 @@ export class ConnectionTable {
   onSegment(seg: TcpSegment): void {
     const t = toSeconds(seg.tsSec, seg.tsNs);
     this.advanceTo(t);
-    const hash = (endpointHash(seg.srcAddr, seg.srcPort) + endpointHash(seg.dstAddr, seg.dstPort)) | 0;
-
-    let conn = this.buckets.get(hash) ?? null;
-    let dir = -1;
-    while (conn !== null) {
-      dir = direction(seg, conn.ipVersion, conn.clientAddr, conn.serverAddr, conn.clientPort, conn.serverPort);
-      if (dir >= 0) break;
-      conn = conn.bucketNext;
-    }
+    const hash = tupleHash(seg);
+    const slot = this.index.find(seg, hash);
+    let conn = slot >= 0 ? this.conns[slot]! : null;
+    const dir = this.index.dir;
 
     const flags = seg.flags;
     const bareSyn = (flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN;
@@ -188,16 +141,15 @@ export class ConnectionTable {
         this.finishedGens.push(conn.generation);
       }
     } else {
-      const tomb = this.findTombstone(seg, hash);
+      const tomb = this.tombIndex.count > 0 ? this.tombIndex.find(seg, hash) : -1;
       this.lastConnection = null;
       // A packet of a connection already emitted or evicted counts against it — a retransmitted SYN (same ISN)
       // too — unless it is a SYN opening the tuple anew, which starts the next incarnation.
-      if (tomb !== null && !(bareSyn && opensAnew(tomb, seg))) {
-        tomb.laterPackets++;
-        if (tomb.evicted) this.packetsOfEvicted++;
+      if (tomb >= 0 && !(bareSyn && this.opensAnew(tomb, seg))) {
+        if ((this.tombFlags[tomb]! & TOMB_EVICTED) !== 0) this.packetsOfEvicted++;
         else this.latePackets++;
       } else {
-        const incarnation = tomb !== null ? tomb.incarnation + 1 : 1;
+        const incarnation = tomb >= 0 ? this.tombIncarnation[tomb]! + 1 : 1;
         conn = this.create(seg, hash);
         conn.incarnation = incarnation;
         this.touch(conn);
@@ -219,8 +171,11 @@ export class ConnectionTable {
     const conn = this.pool.pop() ?? new Connection();
     conn.zeekTracked = this.opts.zeek !== false;
     const senderIsServer = conn.init(seg, this.nextId++, hash);
-    conn.bucketNext = this.buckets.get(hash) ?? null;
-    this.buckets.set(hash, conn);
+    const slot = this.freeCount > 0 ? this.freeSlots[--this.freeCount]! : this.conns.length;
+    if (slot === this.conns.length) this.conns.push(conn);
+    else this.conns[slot] = conn;
+    conn.slot = slot;
+    this.index.insert(hash, slot, conn.ipVersion, conn.clientAddr, conn.serverAddr, conn.clientPort, conn.serverPort);
     this.size++;
     if (this.size > this.peakSize) this.peakSize = this.size;
     // A tuple evicted earlier and now reopened by a SYN: the tombstone has done its job.
@@ -251,22 +206,17 @@ export class ConnectionTable {
   }
 
   private remove(conn: Connection): void {
-    let prev: Connection | null = null;
-    let cur = this.buckets.get(conn.hash) ?? null;
-    while (cur !== null && cur !== conn) {
-      prev = cur;
-      cur = cur.bucketNext;
-    }
-    if (cur === conn) {
-      if (prev === null) {
-        if (conn.bucketNext === null) this.buckets.delete(conn.hash);
-        else this.buckets.set(conn.hash, conn.bucketNext);
-      } else {
-        prev.bucketNext = conn.bucketNext;
+    if (conn.slot >= 0 && this.index.remove(conn.hash, conn.slot)) {
+      this.conns[conn.slot] = null;
+      if (this.freeCount === this.freeSlots.length) {
+        const grown = new Int32Array(this.freeSlots.length * 2);
+        grown.set(this.freeSlots);
+        this.freeSlots = grown;
       }
+      this.freeSlots[this.freeCount++] = conn.slot;
+      conn.slot = -1;
       this.size--;
     }
-    conn.bucketNext = null;
     // Whatever removed it (superseded by a new incarnation, evicted, emitted), its finished-queue entry is void.
     conn.inFinishedQueue = false;
     this.unlinkLru(conn);
@@ -333,77 +283,68 @@ export class ConnectionTable {
   private addTombstone(conn: Connection, evicted: boolean): void {
     const cap = this.opts.maxTombstones;
     if (cap <= 0) return;
-    let tomb = this.tombstoneRing[this.tombstonePos];
-    if (tomb === undefined) {
-      tomb = {
-        hash: 0,
-        id: 0,
-        ipVersion: 4,
-        clientAddr: new Uint32Array(4),
-        serverAddr: new Uint32Array(4),
-        clientPort: 0,
-        serverPort: 0,
-        evicted: false,
-        clientIsn: 0,
-        hasClientIsn: false,
-        incarnation: 0,
-        laterPackets: 0,
-        next: null,
-        linked: false,
-      };
-      this.tombstoneRing.push(tomb);
-    } else if (tomb.linked) {
-      // The oldest tombstone makes room.
-      this.unlinkTombstone(tomb);
-    }
-    this.tombstonePos = (this.tombstonePos + 1) % cap;
-    tomb.hash = conn.hash;
-    tomb.id = conn.id;
-    tomb.ipVersion = conn.ipVersion;
-    tomb.clientAddr.set(conn.clientAddr);
-    tomb.serverAddr.set(conn.serverAddr);
-    tomb.clientPort = conn.clientPort;
-    tomb.serverPort = conn.serverPort;
-    tomb.evicted = evicted;
-    tomb.clientIsn = conn.client.isn;
-    tomb.hasClientIsn = conn.client.hasIsn;
-    tomb.incarnation = conn.incarnation;
-    tomb.laterPackets = 0;
-    tomb.next = this.tombstones.get(conn.hash) ?? null;
-    tomb.linked = true;
-    this.tombstones.set(conn.hash, tomb);
-  }
-
-  private unlinkTombstone(tomb: Tombstone): void {
-    let prev: Tombstone | null = null;
-    let cur = this.tombstones.get(tomb.hash) ?? null;
-    while (cur !== null && cur !== tomb) {
-      prev = cur;
-      cur = cur.next;
-    }
-    tomb.linked = false;
-    if (cur === null) return;
-    if (prev === null) {
-      if (tomb.next === null) this.tombstones.delete(tomb.hash);
-      else this.tombstones.set(tomb.hash, tomb.next);
+    const pos = this.tombstonePos;
+    if (pos >= this.tombFlags.length) this.growTombstones(cap);
+    // The oldest tombstone makes room.
+    if ((this.tombFlags[pos]! & TOMB_LINKED) !== 0) this.tombIndex.remove(this.tombHash[pos]!, pos);
+    this.tombstonePos = (pos + 1) % cap;
+    this.tombHash[pos] = conn.hash;
+    this.tombIsn[pos] = conn.client.isn;
+    this.tombIncarnation[pos] = conn.incarnation;
+    this.tombFlags[pos] = TOMB_LINKED | (evicted ? TOMB_EVICTED : 0) | (conn.client.hasIsn ? TOMB_HAS_ISN : 0);
+    // One tombstone per tuple: the newest replaces an older one of the same tuple (it was the one found first).
+    const older = this.tombIndex.find(this.probeOf(conn), conn.hash);
+    if (older >= 0) {
+      this.tombIndex.replace(conn.hash, older, pos);
+      this.tombFlags[older] = this.tombFlags[older]! & ~TOMB_LINKED;
     } else {
-      prev.next = tomb.next;
+      this.tombIndex.insert(conn.hash, pos, conn.ipVersion, conn.clientAddr, conn.serverAddr, conn.clientPort, conn.serverPort);
     }
-    tomb.next = null;
   }
 
-  private findTombstone(seg: TcpSegment, hash: number): Tombstone | null {
-    let t = this.tombstones.get(hash) ?? null;
-    while (t !== null) {
-      if (direction(seg, t.ipVersion, t.clientAddr, t.serverAddr, t.clientPort, t.serverPort) >= 0) return t;
-      t = t.next;
-    }
-    return null;
+  /** The ring's arrays grow by doubling up to the cap, so that a short capture does not pay for a full ring. */
+  private growTombstones(cap: number): void {
+    const n = Math.min(cap, Math.max(1024, this.tombFlags.length * 2));
+    const hash = new Int32Array(n);
+    hash.set(this.tombHash);
+    this.tombHash = hash;
+    const isn = new Uint32Array(n);
+    isn.set(this.tombIsn);
+    this.tombIsn = isn;
+    const inc = new Int32Array(n);
+    inc.set(this.tombIncarnation);
+    this.tombIncarnation = inc;
+    const flags = new Uint8Array(n);
+    flags.set(this.tombFlags);
+    this.tombFlags = flags;
+  }
+
+  /** A segment from the connection's client, to look its tuple up (reused: no allocation). */
+  private probeOf(conn: Connection): TcpSegment {
+    const p = this.probe;
+    p.ipVersion = conn.ipVersion;
+    p.srcAddr.set(conn.clientAddr);
+    p.dstAddr.set(conn.serverAddr);
+    p.srcPort = conn.clientPort;
+    p.dstPort = conn.serverPort;
+    return p;
+  }
+
+  private readonly probe = newTcpSegment();
+
+  /** Is this SYN (no ACK) a new connection on a tuple that has a tombstone, rather than a retransmission? */
+  private opensAnew(tomb: number, seg: TcpSegment): boolean {
+    // tombIndex.find set dir for this segment.
+    const fromClient = this.tombIndex.dir === 0;
+    return !fromClient || (this.tombFlags[tomb]! & TOMB_HAS_ISN) === 0 || seg.seq !== this.tombIsn[tomb];
   }
 
   private dropTombstone(seg: TcpSegment, hash: number): void {
-    const t = this.findTombstone(seg, hash);
-    if (t !== null) this.unlinkTombstone(t);
+    if (this.tombIndex.count === 0) return;
+    const t = this.tombIndex.find(seg, hash);
+    if (t < 0) return;
+    this.tombIndex.remove(hash, t);
+    this.tombFlags[t] = this.tombFlags[t]! & ~TOMB_LINKED;
   }
 
   /**

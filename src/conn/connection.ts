@@ -1,6 +1,6 @@
 import type { TcpState } from '../classify/labels.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment } from '../decode/segment.js';
-import { EndpointTrack } from './endpoint.js';
+import { ENDPOINT_WORDS, EndpointTrack } from './endpoint.js';
 import { LadderTrace, NOTE, type NoteCode } from './ladder-trace.js';
 import { makeResetter } from './resetter.js';
 import { seqAdd, seqAfter, seqAtOrAfter, seqBefore, seqDiff } from './seq.js';
@@ -20,8 +20,10 @@ const EPHEMERAL_FLOOR = 32768;
  * `onSegment` is the only writer of state (smoltcp's model). It allocates nothing on the common path.
  */
 export class Connection {
-  readonly client = new EndpointTrack();
-  readonly server = new EndpointTrack();
+  /** Both ends' fields in one buffer: a packet's work on its two ends stays within a few cache lines. */
+  private readonly ends = new Float64Array(2 * ENDPOINT_WORDS);
+  readonly client = new EndpointTrack(this.ends.subarray(0, ENDPOINT_WORDS));
+  readonly server = new EndpointTrack(this.ends.subarray(ENDPOINT_WORDS));
   readonly clientAddr = new Uint32Array(4);
   readonly serverAddr = new Uint32Array(4);
   clientPort = 0;
@@ -59,15 +61,22 @@ export class Connection {
   finishedTime = -1;
 
   readonly trace = new LadderTrace();
-  /** Zeek's view of the same segments: history letters, Zeek endpoint states, sequence-space sizes. */
-  readonly history = new ZeekHistory();
+  /**
+   * Zeek's view of the same segments: history letters, Zeek endpoint states, sequence-space sizes. Created on
+   * first use, so that runs that do not follow it (the summary tables) do not carry its two endpoints.
+   */
+  get history(): ZeekHistory {
+    return (this.zeekHistory ??= new ZeekHistory());
+  }
+  private zeekHistory: ZeekHistory | null = null;
   /** Whether `history` follows the segments (off when nothing will read Zeek's view: the summary tables). */
   zeekTracked = true;
 
   // --- connection table links (owned by ConnectionTable)
   id = 0;
   hash = 0;
-  bucketNext: Connection | null = null;
+  /** Slot in the table's index (-1 when not held). */
+  slot = -1;
   lruPrev: Connection | null = null;
   lruNext: Connection | null = null;
   inFinishedQueue = false;
@@ -88,7 +97,7 @@ export class Connection {
     this.clientAddr.fill(0);
     this.serverAddr.fill(0);
     this.trace.reset();
-    this.history.reset();
+    if (this.zeekHistory !== null) this.zeekHistory.reset();
   }
 
   /** Sets the key and roles from the first segment seen. Returns whether the segment's sender is the server. */
@@ -509,4 +518,4 @@ export class Connection {
 
 }
 
-const resetConnection = makeResetter(new Connection(), ['client', 'server', 'clientAddr', 'serverAddr', 'trace', 'history', 'generation']);
+const resetConnection = makeResetter(new Connection(), ['ends', 'client', 'server', 'clientAddr', 'serverAddr', 'trace', 'zeekHistory', 'generation']);

@@ -1,4 +1,4 @@
-import { newTcpSegment, TCP_ACK, TCP_RST, TCP_SYN, type TcpSegment } from '../decode/segment.js';
+import { TCP_ACK, TCP_RST, TCP_SYN, type TcpSegment } from '../decode/segment.js';
 import { Connection } from './connection.js';
 import { toSeconds } from './time.js';
 import { TupleIndex, tupleHash } from './tuple-index.js';
@@ -66,8 +66,19 @@ export class ConnectionTable {
   private tombIncarnation = new Int32Array(0);
   private tombFlags = new Uint8Array(0);
   private tombstonePos = 0;
-  private lruHead: Connection | null = null;
-  private lruTail: Connection | null = null;
+  /**
+   * Activity order (least recently active first, for eviction and the end of the capture) without a linked list
+   * through the connections, whose upkeep touched two or three other connections' cache lines per packet: each
+   * packet stamps its connection's slot with the next tick and appends (slot, tick) to a queue; an entry whose
+   * tick is no longer its slot's stamp is stale and skipped. The queue is compacted when full, so it stays within
+   * a small multiple of the connections held.
+   */
+  private slotStamp = new Float64Array(64);
+  private actSlot = new Int32Array(1024);
+  private actStamp = new Float64Array(1024);
+  private actHead = 0;
+  private actTail = 0;
+  private tick = 0;
   /** Finished connections waiting out their grace period, with the generation each was queued in. */
   private finishedQueue: Connection[] = [];
   private finishedGens: number[] = [];
@@ -172,8 +183,18 @@ export class ConnectionTable {
     conn.zeekTracked = this.opts.zeek !== false;
     const senderIsServer = conn.init(seg, this.nextId++, hash);
     const slot = this.freeCount > 0 ? this.freeSlots[--this.freeCount]! : this.conns.length;
-    if (slot === this.conns.length) this.conns.push(conn);
-    else this.conns[slot] = conn;
+    if (slot === this.conns.length) {
+      this.conns.push(conn);
+      if (slot === this.slotStamp.length) {
+        const grown = new Float64Array(this.slotStamp.length * 2);
+        grown.set(this.slotStamp);
+        this.slotStamp = grown;
+      }
+    } else {
+      this.conns[slot] = conn;
+    }
+    // Not active yet (touch follows): no entry of the slot's earlier connections may count for it.
+    this.slotStamp[slot] = -1;
     conn.slot = slot;
     this.index.insert(hash, slot, conn.ipVersion, conn.clientAddr, conn.serverAddr, conn.clientPort, conn.serverPort);
     this.size++;
@@ -185,24 +206,57 @@ export class ConnectionTable {
     return conn;
   }
 
-  /** Moves a connection to the most-recent end of the LRU list. */
+  /** Makes a connection the most recently active. */
   private touch(conn: Connection): void {
-    if (this.lruTail === conn) return;
-    if (conn.lruPrev !== null || conn.lruNext !== null || this.lruHead === conn) this.unlinkLru(conn);
-    conn.lruPrev = this.lruTail;
-    conn.lruNext = null;
-    if (this.lruTail !== null) this.lruTail.lruNext = conn;
-    this.lruTail = conn;
-    if (this.lruHead === null) this.lruHead = conn;
+    const slot = conn.slot;
+    // Already the most recent: nothing changes (bursts of one connection's packets add no entries).
+    if (this.slotStamp[slot] === this.tick) return;
+    const stamp = ++this.tick;
+    this.slotStamp[slot] = stamp;
+    if (this.actTail === this.actSlot.length) this.compactActivity();
+    this.actSlot[this.actTail] = slot;
+    this.actStamp[this.actTail] = stamp;
+    this.actTail++;
   }
 
-  private unlinkLru(conn: Connection): void {
-    if (conn.lruPrev !== null) conn.lruPrev.lruNext = conn.lruNext;
-    else if (this.lruHead === conn) this.lruHead = conn.lruNext;
-    if (conn.lruNext !== null) conn.lruNext.lruPrev = conn.lruPrev;
-    else if (this.lruTail === conn) this.lruTail = conn.lruPrev;
-    conn.lruPrev = null;
-    conn.lruNext = null;
+  /** Drops stale entries from the activity queue, and doubles it when more than half of it is live. */
+  private compactActivity(): void {
+    const slots = this.actSlot;
+    const stamps = this.actStamp;
+    let n = 0;
+    for (let i = this.actHead; i < this.actTail; i++) {
+      const slot = slots[i]!;
+      if (this.slotStamp[slot] !== stamps[i]) continue;
+      slots[n] = slot;
+      stamps[n] = stamps[i]!;
+      n++;
+    }
+    this.actHead = 0;
+    this.actTail = n;
+    if (n * 2 > slots.length) {
+      const s2 = new Int32Array(slots.length * 2);
+      s2.set(slots.subarray(0, n));
+      this.actSlot = s2;
+      const t2 = new Float64Array(stamps.length * 2);
+      t2.set(stamps.subarray(0, n));
+      this.actStamp = t2;
+    }
+  }
+
+  /** The least recently active connection other than `skip`, or null; drops the stale entries it passes. */
+  private oldest(skip: Connection | null): Connection | null {
+    while (this.actHead < this.actTail) {
+      const slot = this.actSlot[this.actHead]!;
+      if (this.slotStamp[slot] === this.actStamp[this.actHead]) break;
+      this.actHead++;
+    }
+    for (let i = this.actHead; i < this.actTail; i++) {
+      const slot = this.actSlot[i]!;
+      if (this.slotStamp[slot] !== this.actStamp[i]) continue;
+      const c = this.conns[slot]!;
+      if (c !== skip) return c;
+    }
+    return null;
   }
 
   private remove(conn: Connection): void {
@@ -214,12 +268,13 @@ export class ConnectionTable {
         this.freeSlots = grown;
       }
       this.freeSlots[this.freeCount++] = conn.slot;
+      // Its activity entries are stale from now on.
+      this.slotStamp[conn.slot] = -1;
       conn.slot = -1;
       this.size--;
     }
     // Whatever removed it (superseded by a new incarnation, evicted, emitted), its finished-queue entry is void.
     conn.inFinishedQueue = false;
-    this.unlinkLru(conn);
   }
 
   /** Emits finished connections whose grace period has passed. */
@@ -269,8 +324,7 @@ export class ConnectionTable {
   }
 
   private evictOldest(now: number, keep: Connection): void {
-    let victim = this.lruHead;
-    if (victim === keep) victim = victim.lruNext;
+    const victim = this.oldest(keep);
     if (victim === null) return;
     victim.inFinishedQueue = false;
     this.remove(victim);
@@ -292,14 +346,9 @@ export class ConnectionTable {
     this.tombIsn[pos] = conn.client.isn;
     this.tombIncarnation[pos] = conn.incarnation;
     this.tombFlags[pos] = TOMB_LINKED | (evicted ? TOMB_EVICTED : 0) | (conn.client.hasIsn ? TOMB_HAS_ISN : 0);
-    // One tombstone per tuple: the newest replaces an older one of the same tuple (it was the one found first).
-    const older = this.tombIndex.find(this.probeOf(conn), conn.hash);
-    if (older >= 0) {
-      this.tombIndex.replace(conn.hash, older, pos);
-      this.tombFlags[older] = this.tombFlags[older]! & ~TOMB_LINKED;
-    } else {
-      this.tombIndex.insert(conn.hash, pos, conn.ipVersion, conn.clientAddr, conn.serverAddr, conn.clientPort, conn.serverPort);
-    }
+    // One tombstone per tuple at most: create() drops a tuple's tombstone before the tuple has a connection
+    // again, and only a held connection leaves one.
+    this.tombIndex.insert(conn.hash, pos, conn.ipVersion, conn.clientAddr, conn.serverAddr, conn.clientPort, conn.serverPort);
   }
 
   /** The ring's arrays grow by doubling up to the cap, so that a short capture does not pay for a full ring. */
@@ -318,19 +367,6 @@ export class ConnectionTable {
     flags.set(this.tombFlags);
     this.tombFlags = flags;
   }
-
-  /** A segment from the connection's client, to look its tuple up (reused: no allocation). */
-  private probeOf(conn: Connection): TcpSegment {
-    const p = this.probe;
-    p.ipVersion = conn.ipVersion;
-    p.srcAddr.set(conn.clientAddr);
-    p.dstAddr.set(conn.serverAddr);
-    p.srcPort = conn.clientPort;
-    p.dstPort = conn.serverPort;
-    return p;
-  }
-
-  private readonly probe = newTcpSegment();
 
   /** Is this SYN (no ACK) a new connection on a tuple that has a tombstone, rather than a retransmission? */
   private opensAnew(tomb: number, seg: TcpSegment): boolean {
@@ -357,7 +393,12 @@ export class ConnectionTable {
 
   /** Visits every connection held, least recently active first (the close-wait watcher of live capture). */
   forEach(fn: (conn: Connection) => void): void {
-    for (let c = this.lruHead; c !== null; c = c.lruNext) fn(c);
+    // Up to the entries that exist now: whatever fn does, the walk stays bounded.
+    const end = this.actTail;
+    for (let i = this.actHead; i < end && i < this.actTail; i++) {
+      const slot = this.actSlot[i]!;
+      if (this.slotStamp[slot] === this.actStamp[i]) fn(this.conns[slot]!);
+    }
   }
 
   /** The connection the last segment went to, or null (it was a straggler of an emitted or evicted one). */
@@ -366,8 +407,7 @@ export class ConnectionTable {
   /** Emits every connection still held (end of the capture), oldest activity first. */
   flush(): void {
     const now = this.now;
-    while (this.lruHead !== null) {
-      const conn = this.lruHead;
+    for (let conn = this.oldest(null); conn !== null; conn = this.oldest(null)) {
       conn.inFinishedQueue = false;
       this.remove(conn);
       this.emit(conn, conn.finished ? 'finished' : 'end-of-capture', now);

@@ -1,7 +1,7 @@
 import type { TcpState } from '../classify/labels.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment } from '../decode/segment.js';
 import { ENDPOINT_WORDS, EndpointTrack } from './endpoint.js';
-import { LadderTrace, NOTE, type NoteCode } from './ladder-trace.js';
+import { LadderTrace, NOTE, TRACE_WORDS, type NoteCode } from './ladder-trace.js';
 import { makeResetter } from './resetter.js';
 import { seqAdd, seqAfter, seqAtOrAfter, seqBefore, seqDiff } from './seq.js';
 import { toSeconds } from './time.js';
@@ -20,10 +20,13 @@ const EPHEMERAL_FLOOR = 32768;
  * `onSegment` is the only writer of state (smoltcp's model). It allocates nothing on the common path.
  */
 export class Connection {
-  /** Both ends' fields in one buffer: a packet's work on its two ends stays within a few cache lines. */
-  private readonly ends = new Float64Array(2 * ENDPOINT_WORDS);
-  readonly client = new EndpointTrack(this.ends.subarray(0, ENDPOINT_WORDS));
-  readonly server = new EndpointTrack(this.ends.subarray(ENDPOINT_WORDS));
+  /**
+   * Both ends' fields, then the ladder trace, in one buffer: one allocation a connection, and a packet's work on
+   * its two ends stays within a few cache lines.
+   */
+  private readonly buffer = new ArrayBuffer(2 * ENDPOINT_WORDS * 8 + TRACE_WORDS * 4);
+  readonly client = new EndpointTrack(new Float64Array(this.buffer, 0, ENDPOINT_WORDS));
+  readonly server = new EndpointTrack(new Float64Array(this.buffer, ENDPOINT_WORDS * 8, ENDPOINT_WORDS));
   readonly clientAddr = new Uint32Array(4);
   readonly serverAddr = new Uint32Array(4);
   clientPort = 0;
@@ -60,7 +63,7 @@ export class Connection {
   finished = false;
   finishedTime = -1;
 
-  readonly trace = new LadderTrace();
+  readonly trace = new LadderTrace(new Uint32Array(this.buffer, 2 * ENDPOINT_WORDS * 8, TRACE_WORDS));
   /**
    * Zeek's view of the same segments: history letters, Zeek endpoint states, sequence-space sizes. Created on
    * first use, so that runs that do not follow it (the summary tables) do not carry its two endpoints.
@@ -77,8 +80,6 @@ export class Connection {
   hash = 0;
   /** Slot in the table's index (-1 when not held). */
   slot = -1;
-  lruPrev: Connection | null = null;
-  lruNext: Connection | null = null;
   inFinishedQueue = false;
 
   /**
@@ -518,4 +519,4 @@ export class Connection {
 
 }
 
-const resetConnection = makeResetter(new Connection(), ['ends', 'client', 'server', 'clientAddr', 'serverAddr', 'trace', 'zeekHistory', 'generation']);
+const resetConnection = makeResetter(new Connection(), ['buffer', 'client', 'server', 'clientAddr', 'serverAddr', 'trace', 'zeekHistory', 'generation']);

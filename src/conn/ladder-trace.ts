@@ -1,8 +1,7 @@
 /**
  * A bounded trace of one connection's packets for the ladder diagram and the evidence: the first packets (the
  * handshake), the first control packets after it (FIN, RST, SYN), and the last packets (the teardown). Stored in
- * typed arrays, 8 words a packet, so that tracing costs no allocation per packet; the ring and the control list are
- * only allocated once a connection gets past its handshake, which keeps SYN floods cheap.
+ * typed array, 8 words a packet, so that tracing costs no allocation per packet.
  */
 
 export const NOTE = {
@@ -53,19 +52,31 @@ export interface TracedPacket {
   win: number;
 }
 
+/** 32-bit words of a whole trace: the head, control and ring slots in one array. */
+export const TRACE_WORDS = (HEAD_SLOTS + CONTROL_SLOTS + RING_SLOTS) * WORDS;
+const CONTROL_BASE = HEAD_SLOTS;
+const RING_BASE = HEAD_SLOTS + CONTROL_SLOTS;
+
 export class LadderTrace {
-  private head = new Uint32Array(HEAD_SLOTS * WORDS);
+  /**
+   * Head slots first, then the control slots, then the ring: one array (a view of the connection's buffer), so
+   * that a connection costs one allocation, not one per region.
+   */
+  private readonly words: Uint32Array;
   private headN = 0;
-  private control: Uint32Array | null = null;
   private controlN = 0;
-  private ring: Uint32Array | null = null;
   private ringN = 0;
   private ringPos = 0;
 
   /** Whole seconds of the connection's first packet: packet times are kept relative to it. */
   baseSec = 0;
 
-  /** Empties the trace for reuse, keeping its arrays (pooled connections allocate them once). */
+  /** A trace with its own storage, or over `storage` (TRACE_WORDS words). */
+  constructor(storage?: Uint32Array) {
+    this.words = storage ?? new Uint32Array(TRACE_WORDS);
+  }
+
+  /** Empties the trace for reuse, keeping its storage (pooled connections allocate it once). */
   reset(): void {
     this.baseSec = 0;
     this.headN = 0;
@@ -86,24 +97,20 @@ export class LadderTrace {
     len: number,
     win: number,
   ): void {
-    let arr: Uint32Array;
     let slot: number;
     if (this.headN < HEAD_SLOTS) {
-      arr = this.head;
       slot = this.headN++;
     } else {
       // Control packets (SYN, FIN, RST) are pinned so that a long tail of keep-alives cannot push them out.
       if ((flags & 0x07) !== 0 && this.controlN < CONTROL_SLOTS) {
-        arr = this.control ??= new Uint32Array(CONTROL_SLOTS * WORDS);
-        slot = this.controlN++;
+        slot = CONTROL_BASE + this.controlN++;
       } else {
-        arr = this.ring ??= new Uint32Array(RING_SLOTS * WORDS);
-        slot = this.ringPos;
+        slot = RING_BASE + this.ringPos;
         this.ringPos = (this.ringPos + 1) % RING_SLOTS;
         if (this.ringN < RING_SLOTS) this.ringN++;
       }
     }
-    this.write(arr, slot, frame, tsSec, tsNs, fromServer, flags, note, seq, ack, len, win);
+    this.write(this.words, slot, frame, tsSec, tsNs, fromServer, flags, note, seq, ack, len, win);
   }
 
   private write(
@@ -134,19 +141,18 @@ export class LadderTrace {
     arr[o + 7] = win > 0xffff_ffff ? 0xffff_ffff : win;
   }
 
-  private regions(): [Uint32Array, number][] {
-    const out: [Uint32Array, number][] = [[this.head, this.headN]];
-    if (this.control) out.push([this.control, this.controlN]);
-    if (this.ring) out.push([this.ring, this.ringN]);
-    return out;
+  /** The used slots of each region: [first slot, count]. */
+  private regions(): [number, number][] {
+    return [[0, this.headN], [CONTROL_BASE, this.controlN], [RING_BASE, this.ringN]];
   }
 
   /** All kept packets in frame order, without duplicates. Allocates: called once, when the record is built. */
   packets(): TracedPacket[] {
     const seen = new Set<number>();
     const out: TracedPacket[] = [];
-    for (const [arr, n] of this.regions()) {
-      for (let i = 0; i < n; i++) {
+    const arr = this.words;
+    for (const [first, n] of this.regions()) {
+      for (let i = first; i < first + n; i++) {
         const o = i * WORDS;
         const frame = arr[o]!;
         if (seen.has(frame)) continue;

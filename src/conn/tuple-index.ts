@@ -114,14 +114,6 @@ export class TupleIndex {
     e[o + W_PORTS] = ports;
   }
 
-  /** Replaces the value of the entry holding `value` under `hash` with `next`; false when there is none. */
-  replace(hash: number, value: number, next: number): boolean {
-    const i = this.position(hash, value);
-    if (i < 0) return false;
-    this.e[i * WORDS + W_VALUE] = next + 1;
-    return true;
-  }
-
   private position(hash: number, value: number): number {
     const e = this.e;
     const mask = this.mask;

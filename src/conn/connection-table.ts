@@ -15,6 +15,11 @@ export interface ConnectionTableOptions {
   maxTombstones: number;
   /** Follow Zeek's view of each connection (default true; off when no output reads it, to save its cost). */
   zeek?: boolean;
+  /**
+   * Keep each connection's ladder trace (default true; off when no record will carry a ladder, e.g. the summary
+   * tables' 'summary' detail: it is a third of a connection's memory).
+   */
+  trace?: boolean;
   /** Reuse emitted connection objects (default true; off only to check that reuse changes nothing). */
   reuseConnections?: boolean;
 }
@@ -179,7 +184,7 @@ export class ConnectionTable {
   }
 
   private create(seg: TcpSegment, hash: number): Connection {
-    const conn = this.pool.pop() ?? new Connection();
+    const conn = this.pool.pop() ?? new Connection(this.opts.trace !== false);
     conn.zeekTracked = this.opts.zeek !== false;
     const senderIsServer = conn.init(seg, this.nextId++, hash);
     const slot = this.freeCount > 0 ? this.freeSlots[--this.freeCount]! : this.conns.length;

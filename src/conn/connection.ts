@@ -12,6 +12,9 @@ const REPLY_RST_MAX_DELAY_S = 2;
 /** Window assumed for an end whose advertised window the capture has not shown. */
 const UNKNOWN_WINDOW = 65535;
 
+/** Byte offset of the addresses in a connection's buffer (after both ends' Float64 words). */
+const ADDR_OFFSET = 2 * ENDPOINT_WORDS * 8;
+
 /** Well-known and registered service ports below this are taken as the server's when no handshake was seen. */
 const EPHEMERAL_FLOOR = 32768;
 
@@ -21,14 +24,14 @@ const EPHEMERAL_FLOOR = 32768;
  */
 export class Connection {
   /**
-   * Both ends' fields, then the ladder trace, in one buffer: one allocation a connection, and a packet's work on
-   * its two ends stays within a few cache lines.
+   * Both ends' fields, the addresses, then the ladder trace, in one buffer: one allocation a connection, and a
+   * packet's work on its two ends stays within a few cache lines.
    */
-  private readonly buffer = new ArrayBuffer(2 * ENDPOINT_WORDS * 8 + TRACE_WORDS * 4);
-  readonly client = new EndpointTrack(new Float64Array(this.buffer, 0, ENDPOINT_WORDS));
-  readonly server = new EndpointTrack(new Float64Array(this.buffer, ENDPOINT_WORDS * 8, ENDPOINT_WORDS));
-  readonly clientAddr = new Uint32Array(4);
-  readonly serverAddr = new Uint32Array(4);
+  private readonly buffer: ArrayBuffer;
+  readonly client: EndpointTrack;
+  readonly server: EndpointTrack;
+  readonly clientAddr: Uint32Array;
+  readonly serverAddr: Uint32Array;
   clientPort = 0;
   serverPort = 0;
   ipVersion: 4 | 6 = 4;
@@ -63,7 +66,9 @@ export class Connection {
   finished = false;
   finishedTime = -1;
 
-  readonly trace = new LadderTrace(new Uint32Array(this.buffer, 2 * ENDPOINT_WORDS * 8, TRACE_WORDS));
+  readonly trace: LadderTrace;
+  /** Whether the ladder trace follows the packets (off when no output reads it: the summary tables). */
+  readonly traced: boolean;
   /**
    * Zeek's view of the same segments: history letters, Zeek endpoint states, sequence-space sizes. Created on
    * first use, so that runs that do not follow it (the summary tables) do not carry its two endpoints.
@@ -87,6 +92,17 @@ export class Connection {
    * table's emissions (the finished queue) remembers the generation it saw.
    */
   generation = 0;
+
+  /** A connection; `traced` false leaves out the ladder trace and its storage. */
+  constructor(traced = true) {
+    this.traced = traced;
+    this.buffer = new ArrayBuffer(ADDR_OFFSET + 32 + (traced ? TRACE_WORDS * 4 : 0));
+    this.client = new EndpointTrack(new Float64Array(this.buffer, 0, ENDPOINT_WORDS));
+    this.server = new EndpointTrack(new Float64Array(this.buffer, ENDPOINT_WORDS * 8, ENDPOINT_WORDS));
+    this.clientAddr = new Uint32Array(this.buffer, ADDR_OFFSET, 4);
+    this.serverAddr = new Uint32Array(this.buffer, ADDR_OFFSET + 16, 4);
+    this.trace = new LadderTrace(new Uint32Array(this.buffer, ADDR_OFFSET + 32, traced ? TRACE_WORDS : 0));
+  }
 
   /** Back to the initial state for reuse (the table keeps a free list of connections). */
   reset(): void {
@@ -208,7 +224,7 @@ export class Connection {
 
     if (rst) {
       note = this.onRst(seg, snd, rcv, fromServer, t);
-      this.trace.add(seg.frame, seg.tsSec, seg.tsNs, fromServer, flags, note, seq, seg.ack, len, seg.window);
+      if (this.traced) this.trace.add(seg.frame, seg.tsSec, seg.tsNs, fromServer, flags, note, seq, seg.ack, len, seg.window);
       return;
     }
 
@@ -374,7 +390,7 @@ export class Connection {
     snd.lastSegEndSeq = segEnd;
     snd.lastSegWasFin = fin;
 
-    this.trace.add(seg.frame, seg.tsSec, seg.tsNs, fromServer, flags, note, seq, seg.ack, len, seg.window);
+    if (this.traced) this.trace.add(seg.frame, seg.tsSec, seg.tsNs, fromServer, flags, note, seq, seg.ack, len, seg.window);
   }
 
   private newData(snd: EndpointTrack, rcv: EndpointTrack, bytes: number, frame: number, t: number): void {
@@ -519,4 +535,4 @@ export class Connection {
 
 }
 
-const resetConnection = makeResetter(new Connection(), ['buffer', 'client', 'server', 'clientAddr', 'serverAddr', 'trace', 'zeekHistory', 'generation']);
+const resetConnection = makeResetter(new Connection(), ['buffer', 'client', 'server', 'clientAddr', 'serverAddr', 'trace', 'traced', 'zeekHistory', 'generation']);

@@ -16,8 +16,8 @@ export interface ConnectionTableOptions {
   /** Follow Zeek's view of each connection (default true; off when no output reads it, to save its cost). */
   zeek?: boolean;
   /**
-   * Keep each connection's ladder trace (default true; off when no record will carry a ladder, e.g. the summary
-   * tables' 'summary' detail: it is a third of a connection's memory).
+   * Keep each connection's ladder trace and its ends' state changes (default true; off when no record will carry
+   * them, e.g. the summary tables' 'summary' detail: they are almost half of a connection's memory).
    */
   trace?: boolean;
   /** Reuse emitted connection objects (default true; off only to check that reuse changes nothing). */
@@ -43,6 +43,15 @@ const TOMB_LINKED = 1;
 const TOMB_EVICTED = 2;
 const TOMB_HAS_ISN = 4;
 
+/** Index values from TOMB_TAG up are tombstones (ring position + TOMB_TAG); below, connection slots. */
+const TOMB_TAG = 0x4000_0000;
+
+/** What takes a removed connection's place in the index. */
+const NO_TOMBSTONE = 0;
+const TOMB_OF_FINISHED = 1;
+const TOMB_OF_EVICTED = 2;
+type TombKind = typeof NO_TOMBSTONE | typeof TOMB_OF_FINISHED | typeof TOMB_OF_EVICTED;
+
 /** Why a connection left the table. */
 export type EmitReason = 'finished' | 'evicted' | 'superseded' | 'end-of-capture';
 
@@ -54,7 +63,11 @@ export type EmitFn = (conn: Connection, reason: EmitReason, nowSec: number) => v
  * period in capture time, and bounds memory by evicting the least recently active connections.
  */
 export class ConnectionTable {
-  /** The connections held, by tuple: the index maps a tuple to a slot of `conns`. */
+  /**
+   * The connections held and the tombstones, by tuple: the index maps a tuple to a slot of `conns`, or to a
+   * tombstone (TOMB_TAG + its ring position). A tuple has one entry at most: a connection becomes its tombstone,
+   * and a tombstone gives way to the tuple's next connection, in place.
+   */
   private readonly index = new TupleIndex();
   private readonly conns: (Connection | null)[] = [];
   /** Free slots of `conns` (a stack). */
@@ -62,10 +75,9 @@ export class ConnectionTable {
   private freeCount = 0;
   /**
    * Tombstones, a ring reused oldest first (bounded, and no garbage once it is full), in typed arrays: the tuple
-   * hash (to remove one from its index when it is overwritten), the client's ISN, the incarnation, and flag bits;
-   * the tuple itself lies in the index.
+   * hash (to remove one from the index when it is overwritten), the client's ISN, the incarnation, and flag
+   * bits; the tuple itself lies in the index.
    */
-  private readonly tombIndex = new TupleIndex();
   private tombHash = new Int32Array(0);
   private tombIsn = new Uint32Array(0);
   private tombIncarnation = new Int32Array(0);
@@ -127,8 +139,8 @@ export class ConnectionTable {
     const t = toSeconds(seg.tsSec, seg.tsNs);
     this.advanceTo(t);
     const hash = tupleHash(seg);
-    const slot = this.index.find(seg, hash);
-    let conn = slot >= 0 ? this.conns[slot]! : null;
+    const found = this.index.find(seg, hash);
+    let conn = found >= 0 && found < TOMB_TAG ? this.conns[found]! : null;
     const dir = this.index.dir;
 
     const flags = seg.flags;
@@ -139,10 +151,10 @@ export class ConnectionTable {
       // being opened anew after the connection ended.
       if (bareSyn && (!conn.client.hasIsn || conn.client.isn !== seg.seq || dir === 1) && this.isNewIncarnation(conn, dir)) {
         const incarnation = conn.incarnation + 1;
-        this.remove(conn);
+        this.remove(conn, NO_TOMBSTONE);
         this.emit(conn, 'superseded', t);
         this.recycle(conn);
-        conn = this.create(seg, hash);
+        conn = this.create(seg, hash, -1, -1);
         conn.incarnation = incarnation;
         this.touch(conn);
         this.lastConnection = conn;
@@ -157,7 +169,7 @@ export class ConnectionTable {
         this.finishedGens.push(conn.generation);
       }
     } else {
-      const tomb = this.tombIndex.count > 0 ? this.tombIndex.find(seg, hash) : -1;
+      const tomb = found >= TOMB_TAG ? found - TOMB_TAG : -1;
       this.lastConnection = null;
       // A packet of a connection already emitted or evicted counts against it — a retransmitted SYN (same ISN)
       // too — unless it is a SYN opening the tuple anew, which starts the next incarnation.
@@ -166,7 +178,7 @@ export class ConnectionTable {
         else this.latePackets++;
       } else {
         const incarnation = tomb >= 0 ? this.tombIncarnation[tomb]! + 1 : 1;
-        conn = this.create(seg, hash);
+        conn = this.create(seg, hash, tomb, tomb >= 0 ? this.index.at : -1);
         conn.incarnation = incarnation;
         this.touch(conn);
         this.lastConnection = conn;
@@ -183,7 +195,8 @@ export class ConnectionTable {
     return conn.finished;
   }
 
-  private create(seg: TcpSegment, hash: number): Connection {
+  /** A new connection for `seg`; `tomb` is the tuple's tombstone (-1: none) and `at` its index position. */
+  private create(seg: TcpSegment, hash: number, tomb: number, at: number): Connection {
     const conn = this.pool.pop() ?? new Connection(this.opts.trace !== false);
     conn.zeekTracked = this.opts.zeek !== false;
     const senderIsServer = conn.init(seg, this.nextId++, hash);
@@ -201,11 +214,15 @@ export class ConnectionTable {
     // Not active yet (touch follows): no entry of the slot's earlier connections may count for it.
     this.slotStamp[slot] = -1;
     conn.slot = slot;
-    this.index.insert(hash, slot, conn.ipVersion, conn.clientAddr, conn.serverAddr, conn.clientPort, conn.serverPort);
+    if (tomb >= 0) {
+      // A tuple emitted or evicted earlier and now opened anew: the tombstone has done its job and gives way.
+      this.tombFlags[tomb] = this.tombFlags[tomb]! & ~TOMB_LINKED;
+      this.index.overwrite(at, slot, conn.ipVersion, conn.clientAddr, conn.serverAddr, conn.clientPort, conn.serverPort);
+    } else {
+      this.index.insert(hash, slot, conn.ipVersion, conn.clientAddr, conn.serverAddr, conn.clientPort, conn.serverPort);
+    }
     this.size++;
     if (this.size > this.peakSize) this.peakSize = this.size;
-    // A tuple evicted earlier and now reopened by a SYN: the tombstone has done its job.
-    this.dropTombstone(seg, hash);
     conn.onSegment(seg, senderIsServer);
     if (this.size > this.opts.maxConnections) this.evictOldest(toSeconds(seg.tsSec, seg.tsNs), conn);
     return conn;
@@ -264,8 +281,23 @@ export class ConnectionTable {
     return null;
   }
 
-  private remove(conn: Connection): void {
-    if (conn.slot >= 0 && this.index.remove(conn.hash, conn.slot)) {
+  /**
+   * Takes a connection out of the table; `tomb` says whether a tombstone takes its place in the index (its later
+   * packets are then counted against it) and why it left.
+   */
+  private remove(conn: Connection, tomb: TombKind): void {
+    if (conn.slot >= 0) {
+      // Claim the ring position first: dropping the oldest tombstone from the index may move this entry.
+      const pos = tomb !== NO_TOMBSTONE ? this.claimTombstone() : -1;
+      const at = this.index.position(conn.hash, conn.slot);
+      if (at >= 0) {
+        if (pos >= 0) {
+          this.fillTombstone(pos, conn, tomb === TOMB_OF_EVICTED);
+          this.index.setValueAt(at, TOMB_TAG + pos);
+        } else {
+          this.index.removeAt(at);
+        }
+      }
       this.conns[conn.slot] = null;
       if (this.freeCount === this.freeSlots.length) {
         const grown = new Int32Array(this.freeSlots.length * 2);
@@ -303,8 +335,7 @@ export class ConnectionTable {
         continue;
       }
       conn.inFinishedQueue = false;
-      this.remove(conn);
-      this.addTombstone(conn, false);
+      this.remove(conn, TOMB_OF_FINISHED);
       this.emit(conn, 'finished', now);
       this.recycle(conn);
     }
@@ -332,28 +363,30 @@ export class ConnectionTable {
     const victim = this.oldest(keep);
     if (victim === null) return;
     victim.inFinishedQueue = false;
-    this.remove(victim);
+    this.remove(victim, victim.finished ? TOMB_OF_FINISHED : TOMB_OF_EVICTED);
     this.evicted++;
-    this.addTombstone(victim, !victim.finished);
     this.emit(victim, victim.finished ? 'finished' : 'evicted', now);
     this.recycle(victim);
   }
 
-  private addTombstone(conn: Connection, evicted: boolean): void {
+  /** The ring position for a new tombstone (its oldest one leaves the index), or -1 when none are kept. */
+  private claimTombstone(): number {
     const cap = this.opts.maxTombstones;
-    if (cap <= 0) return;
+    if (cap <= 0) return -1;
     const pos = this.tombstonePos;
     if (pos >= this.tombFlags.length) this.growTombstones(cap);
     // The oldest tombstone makes room.
-    if ((this.tombFlags[pos]! & TOMB_LINKED) !== 0) this.tombIndex.remove(this.tombHash[pos]!, pos);
+    if ((this.tombFlags[pos]! & TOMB_LINKED) !== 0) this.index.remove(this.tombHash[pos]!, TOMB_TAG + pos);
+    this.tombFlags[pos] = 0;
     this.tombstonePos = (pos + 1) % cap;
+    return pos;
+  }
+
+  private fillTombstone(pos: number, conn: Connection, evicted: boolean): void {
     this.tombHash[pos] = conn.hash;
     this.tombIsn[pos] = conn.client.isn;
     this.tombIncarnation[pos] = conn.incarnation;
     this.tombFlags[pos] = TOMB_LINKED | (evicted ? TOMB_EVICTED : 0) | (conn.client.hasIsn ? TOMB_HAS_ISN : 0);
-    // One tombstone per tuple at most: create() drops a tuple's tombstone before the tuple has a connection
-    // again, and only a held connection leaves one.
-    this.tombIndex.insert(conn.hash, pos, conn.ipVersion, conn.clientAddr, conn.serverAddr, conn.clientPort, conn.serverPort);
   }
 
   /** The ring's arrays grow by doubling up to the cap, so that a short capture does not pay for a full ring. */
@@ -375,17 +408,9 @@ export class ConnectionTable {
 
   /** Is this SYN (no ACK) a new connection on a tuple that has a tombstone, rather than a retransmission? */
   private opensAnew(tomb: number, seg: TcpSegment): boolean {
-    // tombIndex.find set dir for this segment.
-    const fromClient = this.tombIndex.dir === 0;
+    // index.find set dir for this segment.
+    const fromClient = this.index.dir === 0;
     return !fromClient || (this.tombFlags[tomb]! & TOMB_HAS_ISN) === 0 || seg.seq !== this.tombIsn[tomb];
-  }
-
-  private dropTombstone(seg: TcpSegment, hash: number): void {
-    if (this.tombIndex.count === 0) return;
-    const t = this.tombIndex.find(seg, hash);
-    if (t < 0) return;
-    this.tombIndex.remove(hash, t);
-    this.tombFlags[t] = this.tombFlags[t]! & ~TOMB_LINKED;
   }
 
   /**
@@ -414,7 +439,7 @@ export class ConnectionTable {
     const now = this.now;
     for (let conn = this.oldest(null); conn !== null; conn = this.oldest(null)) {
       conn.inFinishedQueue = false;
-      this.remove(conn);
+      this.remove(conn, NO_TOMBSTONE);
       this.emit(conn, conn.finished ? 'finished' : 'end-of-capture', now);
       this.recycle(conn);
     }

@@ -1,6 +1,6 @@
 import type { TcpState } from '../classify/labels.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment } from '../decode/segment.js';
-import { ENDPOINT_WORDS, EndpointTrack } from './endpoint.js';
+import { ENDPOINT_WORDS, ENDPOINT_WORDS_UNLOGGED, EndpointTrack } from './endpoint.js';
 import { LadderTrace, NOTE, TRACE_WORDS, type NoteCode } from './ladder-trace.js';
 import { makeResetter } from './resetter.js';
 import { seqAdd, seqAfter, seqAtOrAfter, seqBefore, seqDiff } from './seq.js';
@@ -12,8 +12,6 @@ const REPLY_RST_MAX_DELAY_S = 2;
 /** Window assumed for an end whose advertised window the capture has not shown. */
 const UNKNOWN_WINDOW = 65535;
 
-/** Byte offset of the addresses in a connection's buffer (after both ends' Float64 words). */
-const ADDR_OFFSET = 2 * ENDPOINT_WORDS * 8;
 
 /** Well-known and registered service ports below this are taken as the server's when no handshake was seen. */
 const EPHEMERAL_FLOOR = 32768;
@@ -67,7 +65,7 @@ export class Connection {
   finishedTime = -1;
 
   readonly trace: LadderTrace;
-  /** Whether the ladder trace follows the packets (off when no output reads it: the summary tables). */
+  /** Whether the ladder trace and the state logs follow the packets (off when no output reads them: the summary tables). */
   readonly traced: boolean;
   /**
    * Zeek's view of the same segments: history letters, Zeek endpoint states, sequence-space sizes. Created on
@@ -93,15 +91,18 @@ export class Connection {
    */
   generation = 0;
 
-  /** A connection; `traced` false leaves out the ladder trace and its storage. */
+  /** A connection; `traced` false leaves out the ladder trace and the ends' state logs, and their storage. */
   constructor(traced = true) {
     this.traced = traced;
-    this.buffer = new ArrayBuffer(ADDR_OFFSET + 32 + (traced ? TRACE_WORDS * 4 : 0));
-    this.client = new EndpointTrack(new Float64Array(this.buffer, 0, ENDPOINT_WORDS));
-    this.server = new EndpointTrack(new Float64Array(this.buffer, ENDPOINT_WORDS * 8, ENDPOINT_WORDS));
-    this.clientAddr = new Uint32Array(this.buffer, ADDR_OFFSET, 4);
-    this.serverAddr = new Uint32Array(this.buffer, ADDR_OFFSET + 16, 4);
-    this.trace = new LadderTrace(new Uint32Array(this.buffer, ADDR_OFFSET + 32, traced ? TRACE_WORDS : 0));
+    // Both ends' Float64 words, then the addresses, then the trace.
+    const ew = traced ? ENDPOINT_WORDS : ENDPOINT_WORDS_UNLOGGED;
+    const addrOffset = 2 * ew * 8;
+    this.buffer = new ArrayBuffer(addrOffset + 32 + (traced ? TRACE_WORDS * 4 : 0));
+    this.client = new EndpointTrack(new Float64Array(this.buffer, 0, ew));
+    this.server = new EndpointTrack(new Float64Array(this.buffer, ew * 8, ew));
+    this.clientAddr = new Uint32Array(this.buffer, addrOffset, 4);
+    this.serverAddr = new Uint32Array(this.buffer, addrOffset + 16, 4);
+    this.trace = new LadderTrace(new Uint32Array(this.buffer, addrOffset + 32, traced ? TRACE_WORDS : 0));
   }
 
   /** Back to the initial state for reuse (the table keeps a free list of connections). */

@@ -17,9 +17,12 @@ const STATE_COUNT = FIELD_WORDS;
 const STATE_LOG = FIELD_WORDS + 1;
 /** Float64 words one end takes (a connection holds both ends in one buffer: Connection). */
 export const ENDPOINT_WORDS = STATE_LOG + 2 * INLINE_STATE_CHANGES;
+/** Float64 words of an end that keeps no state log (no record will list its state changes). */
+export const ENDPOINT_WORDS_UNLOGGED = STATE_LOG;
 
 /** The initial words of an end, copied in on creation and reset. */
 const INITIAL = new Float64Array(ENDPOINT_WORDS);
+const INITIAL_FIELDS = INITIAL.subarray(0, STATE_LOG);
 (function initial(t: Float64Array): void {
   t[3] = -1; // lastSeenTime
   t[4] = -1; // lastFrame
@@ -73,10 +76,17 @@ export class EndpointTrack {
   /** State changes past the inline ones (rare: a real connection has fewer than eight). */
   private extraStates: { state: TcpState; time: number; frame: number }[] | null = null;
 
-  /** An end with its own storage, or over `storage` (ENDPOINT_WORDS words, e.g. a view of its connection's buffer). */
+  /** Whether the state changes are recorded (storage for them was given). */
+  private readonly logged: boolean;
+
+  /**
+   * An end with its own storage, or over `storage` (e.g. a view of its connection's buffer): ENDPOINT_WORDS
+   * words, or ENDPOINT_WORDS_UNLOGGED for an end that records no state changes (states() is then empty).
+   */
   constructor(storage?: Float64Array) {
     this.f = storage ?? new Float64Array(ENDPOINT_WORDS);
-    this.f.set(INITIAL);
+    this.logged = this.f.length >= ENDPOINT_WORDS;
+    this.f.set(INITIAL_FIELDS);
   }
 
   // --- counters
@@ -574,7 +584,8 @@ export class EndpointTrack {
 
   /** Back to the initial state, for a pooled connection's next life. */
   reset(): void {
-    this.f.set(INITIAL);
+    // The log's entries past stateCount are never read: only the fields and the count start over.
+    this.f.set(INITIAL_FIELDS);
     if (this.extraStates !== null) this.extraStates.length = 0;
   }
 
@@ -583,6 +594,7 @@ export class EndpointTrack {
     const code = STATE_CODE[state];
     if (code === f[STATE]) return;
     f[STATE] = code;
+    if (!this.logged) return;
     const n = f[STATE_COUNT]!;
     if (n >= MAX_STATE_CHANGES) return;
     f[STATE_COUNT] = n + 1;

@@ -41,6 +41,8 @@ export class TupleIndex {
   count = 0;
   /** Set by find(): 0 when the segment goes from the entry's client to its server, 1 the other way. */
   dir = 0;
+  /** Set by find(): the position of the entry found (valid until the next insert or removal). */
+  at = -1;
 
   constructor(initialCapacity = 1024) {
     let cap = 16;
@@ -76,12 +78,14 @@ export class TupleIndex {
         && e[o + W_CLIENT] === sa[0] && e[o + W_CLIENT + 1] === sa[1] && e[o + W_CLIENT + 2] === sa[2] && e[o + W_CLIENT + 3] === sa[3]
         && e[o + W_SERVER] === da[0] && e[o + W_SERVER + 1] === da[1] && e[o + W_SERVER + 2] === da[2] && e[o + W_SERVER + 3] === da[3]) {
         this.dir = 0;
+        this.at = i;
         return v - 1;
       }
       if (ports === revPorts
         && e[o + W_CLIENT] === da[0] && e[o + W_CLIENT + 1] === da[1] && e[o + W_CLIENT + 2] === da[2] && e[o + W_CLIENT + 3] === da[3]
         && e[o + W_SERVER] === sa[0] && e[o + W_SERVER + 1] === sa[1] && e[o + W_SERVER + 2] === sa[2] && e[o + W_SERVER + 3] === sa[3]) {
         this.dir = 1;
+        this.at = i;
         return v - 1;
       }
     }
@@ -92,6 +96,32 @@ export class TupleIndex {
     if ((this.count + 1) * 2 > this.mask + 1) this.grow();
     this.put(hash >>> 0, value + 1, ipVersion, clientAddr, serverAddr, ((clientPort << 16) | serverPort) >>> 0);
     this.count++;
+  }
+
+  /**
+   * Overwrites the entry at position `at` (from find() or position(), with no insert or removal since) with
+   * another value and tuple of the same hash: a tuple changes hands (a connection becomes its tombstone, or a
+   * tombstone gives way to the tuple's next connection) in place, without a removal and an insertion.
+   */
+  overwrite(at: number, value: number, ipVersion: number, clientAddr: ArrayLike<number>, serverAddr: ArrayLike<number>, clientPort: number, serverPort: number): void {
+    const e = this.e;
+    const o = at * WORDS;
+    e[o + W_VALUE] = value + 1;
+    e[o + W_VERSION] = ipVersion;
+    e[o + W_CLIENT] = clientAddr[0]!;
+    e[o + W_CLIENT + 1] = clientAddr[1]!;
+    e[o + W_CLIENT + 2] = clientAddr[2]!;
+    e[o + W_CLIENT + 3] = clientAddr[3]!;
+    e[o + W_SERVER] = serverAddr[0]!;
+    e[o + W_SERVER + 1] = serverAddr[1]!;
+    e[o + W_SERVER + 2] = serverAddr[2]!;
+    e[o + W_SERVER + 3] = serverAddr[3]!;
+    e[o + W_PORTS] = ((clientPort << 16) | serverPort) >>> 0;
+  }
+
+  /** Sets the value of the entry at position `at` (from find() or position(), with no insert or removal since). */
+  setValueAt(at: number, value: number): void {
+    this.e[at * WORDS + W_VALUE] = value + 1;
   }
 
   private put(h: number, v1: number, ipVersion: number, ca: ArrayLike<number>, sa: ArrayLike<number>, ports: number): void {
@@ -114,7 +144,8 @@ export class TupleIndex {
     e[o + W_PORTS] = ports;
   }
 
-  private position(hash: number, value: number): number {
+  /** Position of the entry holding `value` (stored under `hash`), or -1. */
+  position(hash: number, value: number): number {
     const e = this.e;
     const mask = this.mask;
     const v1 = value + 1;
@@ -127,8 +158,15 @@ export class TupleIndex {
 
   /** Removes the entry holding `value` (stored under `hash`); false when there is none. */
   remove(hash: number, value: number): boolean {
-    let i = this.position(hash, value);
+    const i = this.position(hash, value);
     if (i < 0) return false;
+    this.removeAt(i);
+    return true;
+  }
+
+  /** Removes the entry at position `at` (from find() or position(), with no insert or removal since). */
+  removeAt(at: number): void {
+    let i = at;
     const e = this.e;
     const mask = this.mask;
     // Backward-shift deletion: move later entries of the run back into the hole when their home allows it, so
@@ -145,7 +183,6 @@ export class TupleIndex {
     }
     e.fill(0, i * WORDS, i * WORDS + WORDS);
     this.count--;
-    return true;
   }
 
   private grow(): void {

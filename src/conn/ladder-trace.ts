@@ -52,21 +52,31 @@ export interface TracedPacket {
   win: number;
 }
 
-/** 32-bit words of a whole trace: the head, control and ring slots in one array. */
-export const TRACE_WORDS = (HEAD_SLOTS + CONTROL_SLOTS + RING_SLOTS) * WORDS;
+/**
+ * Control and ring slots kept inline, in the connection's buffer: a short connection (handshake, a request and
+ * its answer, the teardown) fits, and only a longer one moves its control list or ring to an array of full size,
+ * once (the array stays with the pooled connection for its next lives).
+ */
+const CONTROL_INLINE = 3;
+const RING_INLINE = 4;
 const CONTROL_BASE = HEAD_SLOTS;
-const RING_BASE = HEAD_SLOTS + CONTROL_SLOTS;
+const RING_BASE = HEAD_SLOTS + CONTROL_INLINE;
+/** 32-bit words of a trace's inline storage: the head, then the inline control and ring slots. */
+export const TRACE_WORDS = (HEAD_SLOTS + CONTROL_INLINE + RING_INLINE) * WORDS;
 
 export class LadderTrace {
-  /**
-   * Head slots first, then the control slots, then the ring: one array (a view of the connection's buffer), so
-   * that a connection costs one allocation, not one per region.
-   */
+  /** Head slots first, then the inline control and ring slots: a view of the connection's buffer. */
   private readonly words: Uint32Array;
   private headN = 0;
   private controlN = 0;
   private ringN = 0;
   private ringPos = 0;
+  /** Full-size control list and ring, allocated when a connection outgrows the inline slots, then kept for reuse. */
+  private control: Uint32Array | null = null;
+  private ring: Uint32Array | null = null;
+  /** Whether the control list and the ring are in their full-size arrays (this life of the connection). */
+  private controlOut = false;
+  private ringOut = false;
 
   /** Whole seconds of the connection's first packet: packet times are kept relative to it. */
   baseSec = 0;
@@ -83,6 +93,8 @@ export class LadderTrace {
     this.controlN = 0;
     this.ringN = 0;
     this.ringPos = 0;
+    this.controlOut = false;
+    this.ringOut = false;
   }
 
   add(
@@ -97,20 +109,50 @@ export class LadderTrace {
     len: number,
     win: number,
   ): void {
+    let arr = this.words;
     let slot: number;
     if (this.headN < HEAD_SLOTS) {
       slot = this.headN++;
-    } else {
+    } else if ((flags & 0x07) !== 0 && this.controlN < CONTROL_SLOTS) {
       // Control packets (SYN, FIN, RST) are pinned so that a long tail of keep-alives cannot push them out.
-      if ((flags & 0x07) !== 0 && this.controlN < CONTROL_SLOTS) {
-        slot = CONTROL_BASE + this.controlN++;
+      if (!this.controlOut && this.controlN === CONTROL_INLINE) this.moveControlOut();
+      if (this.controlOut) {
+        arr = this.control!;
+        slot = this.controlN;
       } else {
-        slot = RING_BASE + this.ringPos;
+        slot = CONTROL_BASE + this.controlN;
+      }
+      this.controlN++;
+    } else {
+      // The ring keeps the last RING_SLOTS packets. Inline it holds RING_INLINE; it moves out when it is full,
+      // before it would wrap, so that it keeps exactly what a full-size ring would.
+      if (!this.ringOut && this.ringN === RING_INLINE) this.moveRingOut();
+      if (this.ringOut) {
+        arr = this.ring!;
+        slot = this.ringPos;
         this.ringPos = (this.ringPos + 1) % RING_SLOTS;
         if (this.ringN < RING_SLOTS) this.ringN++;
+      } else {
+        slot = RING_BASE + this.ringN;
+        this.ringN++;
+        this.ringPos = this.ringN;
       }
     }
-    this.write(this.words, slot, frame, tsSec, tsNs, fromServer, flags, note, seq, ack, len, win);
+    this.write(arr, slot, frame, tsSec, tsNs, fromServer, flags, note, seq, ack, len, win);
+  }
+
+  /** Copies the inline control slots to the full-size array (allocated once per connection object). */
+  private moveControlOut(): void {
+    const c = (this.control ??= new Uint32Array(CONTROL_SLOTS * WORDS));
+    c.set(this.words.subarray(CONTROL_BASE * WORDS, (CONTROL_BASE + CONTROL_INLINE) * WORDS));
+    this.controlOut = true;
+  }
+
+  /** Copies the inline ring slots (in order: the inline ring never wraps) to the full-size ring. */
+  private moveRingOut(): void {
+    const r = (this.ring ??= new Uint32Array(RING_SLOTS * WORDS));
+    r.set(this.words.subarray(RING_BASE * WORDS, (RING_BASE + RING_INLINE) * WORDS));
+    this.ringOut = true;
   }
 
   private write(
@@ -141,17 +183,20 @@ export class LadderTrace {
     arr[o + 7] = win > 0xffff_ffff ? 0xffff_ffff : win;
   }
 
-  /** The used slots of each region: [first slot, count]. */
-  private regions(): [number, number][] {
-    return [[0, this.headN], [CONTROL_BASE, this.controlN], [RING_BASE, this.ringN]];
+  /** The used slots of each region: [array, first slot, count]. */
+  private regions(): [Uint32Array, number, number][] {
+    return [
+      [this.words, 0, this.headN],
+      this.controlOut ? [this.control!, 0, this.controlN] : [this.words, CONTROL_BASE, this.controlN],
+      this.ringOut ? [this.ring!, 0, this.ringN] : [this.words, RING_BASE, this.ringN],
+    ];
   }
 
   /** All kept packets in frame order, without duplicates. Allocates: called once, when the record is built. */
   packets(): TracedPacket[] {
     const seen = new Set<number>();
     const out: TracedPacket[] = [];
-    const arr = this.words;
-    for (const [first, n] of this.regions()) {
+    for (const [arr, first, n] of this.regions()) {
       for (let i = first; i < first + n; i++) {
         const o = i * WORDS;
         const frame = arr[o]!;

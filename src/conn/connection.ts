@@ -239,7 +239,7 @@ export class Connection {
 
     if (rst) {
       note = this.onRst(seg, snd, rcv, fromServer, t);
-      if (this.traced) this.trace.add(seg.frame, seg.tsSec, seg.tsNs, fromServer, flags, note, seq, seg.ack, len, seg.window);
+      if (this.traced) this.trace.addSegment(seg, fromServer, note);
       return;
     }
 
@@ -405,7 +405,7 @@ export class Connection {
     snd.lastSegEndSeq = segEnd;
     snd.lastSegWasFin = fin;
 
-    if (this.traced) this.trace.add(seg.frame, seg.tsSec, seg.tsNs, fromServer, flags, note, seq, seg.ack, len, seg.window);
+    if (this.traced) this.trace.addSegment(seg, fromServer, note);
   }
 
   private newData(snd: EndpointTrack, rcv: EndpointTrack, bytes: number, frame: number, t: number): void {

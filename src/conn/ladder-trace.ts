@@ -4,6 +4,8 @@
  * typed array, 8 words a packet, so that tracing costs no allocation per packet.
  */
 
+import type { TcpSegment } from '../decode/segment.js';
+
 export const NOTE = {
   none: 0,
   retransmission: 1,
@@ -74,6 +76,8 @@ export class LadderTrace {
   /** Full-size control list and ring, allocated when a connection outgrows the inline slots, then kept for reuse. */
   private control: Uint32Array | null = null;
   private ring: Uint32Array | null = null;
+  /** The array nextSlot() chose. */
+  private target: Uint32Array;
   /** Whether the control list and the ring are in their full-size arrays (this life of the connection). */
   private controlOut = false;
   private ringOut = false;
@@ -84,6 +88,7 @@ export class LadderTrace {
   /** A trace with its own storage, or over `storage` (TRACE_WORDS words). */
   constructor(storage?: Uint32Array) {
     this.words = storage ?? new Uint32Array(TRACE_WORDS);
+    this.target = this.words;
   }
 
   /** Empties the trace for reuse, keeping its storage (pooled connections allocate it once). */
@@ -97,6 +102,7 @@ export class LadderTrace {
     this.ringOut = false;
   }
 
+  /** Adds one packet (fields as TcpSegment has them). */
   add(
     frame: number,
     tsSec: number,
@@ -109,6 +115,31 @@ export class LadderTrace {
     len: number,
     win: number,
   ): void {
+    const o = this.nextSlot(flags);
+    this.write(this.target, o, frame, tsSec, tsNs, fromServer, flags, note, seq, ack, len, win);
+  }
+
+  /**
+   * Adds the segment's packet. Reads the fields itself rather than taking them as arguments: the sequence
+   * numbers above 2^31 are doubles, and passing doubles to a call that is not inlined boxes each one (garbage
+   * per packet).
+   */
+  addSegment(seg: TcpSegment, fromServer: boolean, note: NoteCode): void {
+    const o = this.nextSlot(seg.flags);
+    const arr = this.target;
+    arr[o] = seg.frame;
+    arr[o + 1] = this.relSeconds(seg.tsSec);
+    arr[o + 2] = seg.tsNs;
+    arr[o + 3] = (fromServer ? 0x8000_0000 : 0) | (note << 16) | (seg.flags & 0xffff);
+    arr[o + 4] = seg.seq;
+    arr[o + 5] = seg.ack;
+    arr[o + 6] = seg.payloadLen;
+    // The raw 16-bit window field: it always fits.
+    arr[o + 7] = seg.window;
+  }
+
+  /** The array (in `target`) and word offset of the slot for the next packet, by the keeping rule. */
+  private nextSlot(flags: number): number {
     let arr = this.words;
     let slot: number;
     if (this.headN < HEAD_SLOTS) {
@@ -138,7 +169,17 @@ export class LadderTrace {
         this.ringPos = this.ringN;
       }
     }
-    this.write(arr, slot, frame, tsSec, tsNs, fromServer, flags, note, seq, ack, len, win);
+    this.target = arr;
+    return slot * WORDS;
+  }
+
+  /**
+   * Seconds relative to the connection's first packet, so that any 64-bit pcapng time fits the 32-bit word
+   * (read back signed; a connection spanning more than 68 years is clamped, only possible in a crafted file).
+   */
+  private relSeconds(tsSec: number): number {
+    const rel = tsSec - this.baseSec;
+    return rel > 0x7fff_ffff ? 0x7fff_ffff : rel < -0x8000_0000 ? 0x8000_0000 : rel >>> 0;
   }
 
   /** Copies the inline control slots to the full-size array (allocated once per connection object). */
@@ -157,7 +198,7 @@ export class LadderTrace {
 
   private write(
     arr: Uint32Array,
-    slot: number,
+    o: number,
     frame: number,
     tsSec: number,
     tsNs: number,
@@ -169,12 +210,8 @@ export class LadderTrace {
     len: number,
     win: number,
   ): void {
-    const o = slot * WORDS;
     arr[o] = frame;
-    // Seconds relative to the connection's first packet, so that any 64-bit pcapng time fits the 32-bit word
-    // (read back signed; a connection spanning more than 68 years is clamped, only possible in a crafted file).
-    const rel = tsSec - this.baseSec;
-    arr[o + 1] = rel > 0x7fff_ffff ? 0x7fff_ffff : rel < -0x8000_0000 ? 0x8000_0000 : rel >>> 0;
+    arr[o + 1] = this.relSeconds(tsSec);
     arr[o + 2] = tsNs;
     arr[o + 3] = (fromServer ? 0x8000_0000 : 0) | (note << 16) | (flags & 0xffff);
     arr[o + 4] = seq;

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LadderTrace, NOTE } from '../../src/conn/ladder-trace.js';
-import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../../src/decode/segment.js';
+import { newTcpSegment, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../../src/decode/segment.js';
 
 /** The frames the rule keeps, in frame order (frames are 1..n in packet order). */
 function expectedFrames(flags: number[]): number[] {
@@ -39,6 +39,9 @@ describe('LadderTrace', () => {
   it('keeps the head, the first control packets and the last others, for every length and mix (reused traces too)', () => {
     const rand = rng(5);
     const trace = new LadderTrace();
+    // The connection's path: addSegment, reading the fields from the segment.
+    const viaSegment = new LadderTrace();
+    const seg = newTcpSegment();
     for (let round = 0; round < 600; round++) {
       const n = (rand() * 60) | 0;
       const pControl = [0, 0.1, 0.5, 0.9][round % 4]!;
@@ -48,6 +51,13 @@ describe('LadderTrace', () => {
       trace.baseSec = 1000;
       flags.forEach((f, i) => trace.add(i + 1, 1000 + i, i * 1000, (i & 1) === 1, f, NOTE.none, 100 + i, 200 + i, i, 65535 - i));
       const got = trace.packets();
+      viaSegment.reset();
+      viaSegment.baseSec = 1000;
+      flags.forEach((f, i) => {
+        Object.assign(seg, { frame: i + 1, tsSec: 1000 + i, tsNs: i * 1000, flags: f, seq: 100 + i, ack: 200 + i, payloadLen: i, window: 65535 - i });
+        viaSegment.addSegment(seg, (i & 1) === 1, NOTE.none);
+      });
+      assert.deepEqual(viaSegment.packets(), got);
       assert.deepEqual(got.map((p) => p.frame), expectedFrames(flags), `round ${round}: ${n} packets`);
       // Every field comes back as written.
       for (const p of got) {

@@ -58,9 +58,10 @@ export type EmitReason = 'finished' | 'evicted' | 'superseded' | 'end-of-capture
 export type EmitFn = (conn: Connection, reason: EmitReason, nowSec: number) => void;
 
 /**
- * The connection table: finds the connection of each segment (no allocation on lookup: a Map from the 32-bit
- * symmetric hash to a chain), starts new incarnations on port reuse, emits finished connections after a grace
- * period in capture time, and bounds memory by evicting the least recently active connections.
+ * The connection table: finds the connection of each segment (no allocation on lookup: an open-addressing index
+ * of the tuples in a typed array, tuple-index.ts), starts new incarnations on port reuse, emits finished
+ * connections after a grace period in capture time, and bounds memory by evicting the least recently active
+ * connections.
  */
 export class ConnectionTable {
   /**
@@ -214,12 +215,16 @@ export class ConnectionTable {
     // Not active yet (touch follows): no entry of the slot's earlier connections may count for it.
     this.slotStamp[slot] = -1;
     conn.slot = slot;
+    // The tuple in the connection's orientation, from the segment (the connection's address views are made
+    // only when a record needs them).
+    const clientAddr = senderIsServer ? seg.dstAddr : seg.srcAddr;
+    const serverAddr = senderIsServer ? seg.srcAddr : seg.dstAddr;
     if (tomb >= 0) {
       // A tuple emitted or evicted earlier and now opened anew: the tombstone has done its job and gives way.
       this.tombFlags[tomb] = this.tombFlags[tomb]! & ~TOMB_LINKED;
-      this.index.overwrite(at, slot, conn.ipVersion, conn.clientAddr, conn.serverAddr, conn.clientPort, conn.serverPort);
+      this.index.overwrite(at, slot, conn.ipVersion, clientAddr, serverAddr, conn.clientPort, conn.serverPort);
     } else {
-      this.index.insert(hash, slot, conn.ipVersion, conn.clientAddr, conn.serverAddr, conn.clientPort, conn.serverPort);
+      this.index.insert(hash, slot, conn.ipVersion, clientAddr, serverAddr, conn.clientPort, conn.serverPort);
     }
     this.size++;
     if (this.size > this.peakSize) this.peakSize = this.size;

@@ -13,15 +13,8 @@ const REPLY_RST_MAX_DELAY_S = 2;
 const UNKNOWN_WINDOW = 65535;
 
 
-const ZERO4 = new Uint32Array(4);
-
-/** Copies an address's four words: element by element, cheaper than TypedArray.prototype.set for four. */
-function copy4(to: Uint32Array, from: Uint32Array): void {
-  to[0] = from[0]!;
-  to[1] = from[1]!;
-  to[2] = from[2]!;
-  to[3] = from[3]!;
-}
+/** The trace of every connection that keeps none: empty, never written (Connection.traced guards each use). */
+const NO_TRACE = new LadderTrace(new Uint32Array(0));
 
 /** Well-known and registered service ports below this are taken as the server's when no handshake was seen. */
 const EPHEMERAL_FLOOR = 32768;
@@ -57,8 +50,22 @@ export class Connection {
   inFinishedQueue = false;
   sawSynAck = false;
 
-  readonly clientAddr: Uint32Array;
-  readonly serverAddr: Uint32Array;
+  /**
+   * The client's and the server's address (IPv4 in word 0), views of the buffer made on first use: the table
+   * and the per-packet path read the words directly, so an open connection carries no view objects for them
+   * until its record is built.
+   */
+  get clientAddr(): Uint32Array {
+    return (this.clientAddrView ??= new Uint32Array(this.buffer, this.addrWord * 4, 4));
+  }
+  get serverAddr(): Uint32Array {
+    return (this.serverAddrView ??= new Uint32Array(this.buffer, this.addrWord * 4 + 16, 4));
+  }
+  private clientAddrView: Uint32Array | null = null;
+  private serverAddrView: Uint32Array | null = null;
+  /** The buffer as 32-bit words (the addresses and the ladder trace), and where the addresses begin. */
+  private readonly words: Uint32Array;
+  private readonly addrWord: number;
   clientPort = 0;
   serverPort = 0;
   ipVersion: 4 | 6 = 4;
@@ -108,15 +115,14 @@ export class Connection {
   /** A connection; `traced` false leaves out the ladder trace and the ends' state logs, and their storage. */
   constructor(traced = true) {
     this.traced = traced;
-    // Both ends' Float64 words, then the addresses, then the trace.
+    // Both ends' Float64 words, then the addresses (8 words), then the trace.
     const ew = traced ? ENDPOINT_WORDS : ENDPOINT_WORDS_UNLOGGED;
-    const addrOffset = 2 * ew * 8;
-    this.buffer = new ArrayBuffer(addrOffset + 32 + (traced ? TRACE_WORDS * 4 : 0));
+    this.addrWord = 4 * ew;
+    this.buffer = new ArrayBuffer(this.addrWord * 4 + 32 + (traced ? TRACE_WORDS * 4 : 0));
     this.client = new EndpointTrack(new Float64Array(this.buffer, 0, ew));
     this.server = new EndpointTrack(new Float64Array(this.buffer, ew * 8, ew));
-    this.clientAddr = new Uint32Array(this.buffer, addrOffset, 4);
-    this.serverAddr = new Uint32Array(this.buffer, addrOffset + 16, 4);
-    this.trace = new LadderTrace(new Uint32Array(this.buffer, addrOffset + 32, traced ? TRACE_WORDS : 0));
+    this.words = new Uint32Array(this.buffer);
+    this.trace = traced ? new LadderTrace(this.words, this.addrWord + 8) : NO_TRACE;
   }
 
   /** Back to the initial state for reuse (the table keeps a free list of connections). */
@@ -126,9 +132,8 @@ export class Connection {
     this.generation = gen + 1;
     this.client.reset();
     this.server.reset();
-    copy4(this.clientAddr, ZERO4);
-    copy4(this.serverAddr, ZERO4);
-    this.trace.reset();
+    this.words.fill(0, this.addrWord, this.addrWord + 8);
+    if (this.traced) this.trace.reset();
     if (this.zeekHistory !== null) this.zeekHistory.reset();
   }
 
@@ -152,19 +157,17 @@ export class Connection {
       this.midstream = true;
     }
     if (senderIsServer) {
-      copy4(this.clientAddr, seg.dstAddr);
-      copy4(this.serverAddr, seg.srcAddr);
+      this.setAddresses(seg.dstAddr, seg.srcAddr);
       this.clientPort = seg.dstPort;
       this.serverPort = seg.srcPort;
     } else {
-      copy4(this.clientAddr, seg.srcAddr);
-      copy4(this.serverAddr, seg.dstAddr);
+      this.setAddresses(seg.srcAddr, seg.dstAddr);
       this.clientPort = seg.srcPort;
       this.serverPort = seg.dstPort;
     }
     this.firstSec = seg.tsSec;
     this.firstNs = seg.tsNs;
-    this.trace.baseSec = seg.tsSec;
+    if (this.traced) this.trace.baseSec = seg.tsSec;
     this.lastSec = seg.tsSec;
     this.lastNs = seg.tsNs;
     this.firstTime = toSeconds(seg.tsSec, seg.tsNs);
@@ -198,8 +201,23 @@ export class Connection {
   isFromServer(seg: TcpSegment): boolean {
     if (seg.srcPort !== this.serverPort || seg.dstPort !== this.clientPort) return false;
     const a = seg.srcAddr;
-    const s = this.serverAddr;
-    return a[0] === s[0] && a[1] === s[1] && a[2] === s[2] && a[3] === s[3];
+    const w = this.words;
+    const o = this.addrWord + 4;
+    return a[0] === w[o] && a[1] === w[o + 1] && a[2] === w[o + 2] && a[3] === w[o + 3];
+  }
+
+  /** Writes the addresses' words (element by element: cheaper than TypedArray.prototype.set for four). */
+  private setAddresses(client: Uint32Array, server: Uint32Array): void {
+    const w = this.words;
+    const o = this.addrWord;
+    w[o] = client[0]!;
+    w[o + 1] = client[1]!;
+    w[o + 2] = client[2]!;
+    w[o + 3] = client[3]!;
+    w[o + 4] = server[0]!;
+    w[o + 5] = server[1]!;
+    w[o + 6] = server[2]!;
+    w[o + 7] = server[3]!;
   }
 
   /** Feeds one segment of this connection. */
@@ -550,4 +568,4 @@ export class Connection {
 
 }
 
-const resetConnection = makeResetter(new Connection(), ['buffer', 'client', 'server', 'clientAddr', 'serverAddr', 'trace', 'traced', 'zeekHistory', 'generation']);
+const resetConnection = makeResetter(new Connection(), ['buffer', 'client', 'server', 'clientAddrView', 'serverAddrView', 'words', 'addrWord', 'trace', 'traced', 'zeekHistory', 'generation']);

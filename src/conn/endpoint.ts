@@ -10,9 +10,13 @@ const INLINE_STATE_CHANGES = 8;
 const STATE_CODE: Readonly<Record<TcpState, number>> = Object.fromEntries(TCP_STATES.map((s, i) => [s, i])) as Record<TcpState, number>;
 
 /** Words of the end's fields, then the state-change count and the inline state changes. */
-const FIELD_WORDS = 74;
-/** Where the current state is kept (setState writes it directly). */
-const STATE = 6;
+const FIELD_WORDS = 59;
+/**
+ * The booleans are bits of word FLAGS, and the three states 4-bit fields of word STATES (the current state in
+ * the low bits): one word each instead of one per field.
+ */
+const FLAGS = 0;
+const STATES = 1;
 const STATE_COUNT = FIELD_WORDS;
 const STATE_LOG = FIELD_WORDS + 1;
 /** Float64 words one end takes (a connection holds both ends in one buffer: Connection). */
@@ -24,41 +28,38 @@ export const ENDPOINT_WORDS_UNLOGGED = STATE_LOG;
 const INITIAL = new Float64Array(ENDPOINT_WORDS);
 const INITIAL_FIELDS = INITIAL.subarray(0, STATE_LOG);
 (function initial(t: Float64Array): void {
-  t[3] = -1; // lastSeenTime
-  t[4] = -1; // lastFrame
-  t[6] = STATE_CODE['CLOSED']; // state
+  t[4] = -1; // lastSeenTime
+  t[5] = -1; // lastFrame
   t[7] = -1; // window
-  t[19] = -1; // lastSegFrame
-  t[20] = -1; // lastSegTime
-  t[27] = -1; // firstDataFrame
-  t[28] = -1; // lastDataTime
-  t[29] = -1; // lastDataFrame
-  t[32] = -1; // retransRunStart
-  t[33] = -1; // ackAdvanceTime
-  t[38] = -1; // lastZeroWindowProbeFrame
-  t[41] = -1; // wscaleOffered
-  t[42] = -1; // synFrame
-  t[43] = -1; // synTime
-  t[45] = -1; // lastSynTime
-  t[46] = -1; // lastSynGap
-  t[47] = -1; // finFrame
-  t[48] = -1; // finTime
-  t[49] = -1; // finAckFrame
-  t[50] = -1; // finAckTime
-  t[53] = -1; // rstFrame
-  t[54] = -1; // rstTime
-  t[59] = -1; // rstTriggerFrame
-  t[61] = -1; // rstTriggerTime
-  t[62] = STATE_CODE['CLOSED']; // stateBeforeRst
-  t[63] = STATE_CODE['CLOSED']; // peerStateAtRst
-  t[65] = -1; // windowAtRst
-  t[67] = -1; // dataAfterPeerFinFrame
-  t[68] = -1; // firstRetransFrame
-  t[69] = -1; // lastRetransFrame
-  t[70] = -1; // lastRetransTime
-  t[71] = -1; // lastRetransGap
-  t[72] = -1; // lastKeepAliveFrame
-  t[73] = -1; // lastKeepAliveTime
+  t[14] = -1; // lastSegFrame
+  t[15] = -1; // lastSegTime
+  t[19] = -1; // firstDataFrame
+  t[20] = -1; // lastDataTime
+  t[21] = -1; // lastDataFrame
+  t[24] = -1; // retransRunStart
+  t[25] = -1; // ackAdvanceTime
+  t[29] = -1; // lastZeroWindowProbeFrame
+  t[32] = -1; // wscaleOffered
+  t[33] = -1; // synFrame
+  t[34] = -1; // synTime
+  t[36] = -1; // lastSynTime
+  t[37] = -1; // lastSynGap
+  t[38] = -1; // finFrame
+  t[39] = -1; // finTime
+  t[40] = -1; // finAckFrame
+  t[41] = -1; // finAckTime
+  t[43] = -1; // rstFrame
+  t[44] = -1; // rstTime
+  t[47] = -1; // rstTriggerFrame
+  t[48] = -1; // rstTriggerTime
+  t[50] = -1; // windowAtRst
+  t[52] = -1; // dataAfterPeerFinFrame
+  t[53] = -1; // firstRetransFrame
+  t[54] = -1; // lastRetransFrame
+  t[55] = -1; // lastRetransTime
+  t[56] = -1; // lastRetransGap
+  t[57] = -1; // lastKeepAliveFrame
+  t[58] = -1; // lastKeepAliveTime
 })(INITIAL);
 
 /**
@@ -66,7 +67,8 @@ const INITIAL_FIELDS = INITIAL.subarray(0, STATE_LOG);
  * connection, as Zeek's TCP_Endpoint. All times are float seconds since the epoch (toSeconds); frames are the
  * run-wide frame numbers. -1 means "not seen".
  *
- * The fields live in one Float64Array (booleans as 0/1, states as their index in TCP_STATES) behind accessors
+ * The fields live in one Float64Array (booleans as bits of one word, states as 4-bit indices into TCP_STATES in
+ * another) behind accessors
  * of the same names. As plain object fields the times and the 32-bit sequence numbers (above the small-integer
  * range) were each a separately allocated heap number, and an end took about 1.5 KB scattered over many cache
  * lines; in the array it takes {ENDPOINT_WORDS} × 8 bytes, contiguous, with the fields a packet touches first.
@@ -91,138 +93,142 @@ export class EndpointTrack {
 
   // --- counters
   get packets(): number {
-    return this.f[0]!;
+    return this.f[2]!;
   }
   set packets(v: number) {
-    this.f[0] = v;
+    this.f[2] = v;
   }
   /** New payload bytes (retransmitted bytes not counted twice). */
   get payloadBytes(): number {
-    return this.f[26]!;
+    return this.f[18]!;
   }
   set payloadBytes(v: number) {
-    this.f[26] = v;
+    this.f[18] = v;
   }
   get retransmissions(): number {
-    return this.f[35]!;
+    return this.f[26]!;
   }
   set retransmissions(v: number) {
-    this.f[35] = v;
+    this.f[26] = v;
   }
   /** Retransmissions since the peer last acknowledged new data from this end. */
   get retransSinceAck(): number {
-    return this.f[31]!;
+    return this.f[23]!;
   }
   set retransSinceAck(v: number) {
-    this.f[31] = v;
+    this.f[23] = v;
   }
   get keepAlives(): number {
-    return this.f[36]!;
+    return this.f[27]!;
   }
   set keepAlives(v: number) {
-    this.f[36] = v;
+    this.f[27] = v;
   }
   /** Keep-alive probes sent since the peer last sent anything. */
   get keepAlivesUnanswered(): number {
-    return this.f[5]!;
+    return this.f[6]!;
   }
   set keepAlivesUnanswered(v: number) {
-    this.f[5] = v;
+    this.f[6] = v;
   }
   get zeroWindowProbes(): number {
-    return this.f[37]!;
+    return this.f[28]!;
   }
   set zeroWindowProbes(v: number) {
-    this.f[37] = v;
+    this.f[28] = v;
   }
   get lastZeroWindowProbeFrame(): number {
-    return this.f[38]!;
+    return this.f[29]!;
   }
   set lastZeroWindowProbeFrame(v: number) {
-    this.f[38] = v;
+    this.f[29] = v;
   }
   /** Times this end advertised a zero window (counted on entry into zero). */
   get zeroWindows(): number {
-    return this.f[39]!;
+    return this.f[30]!;
   }
   set zeroWindows(v: number) {
-    this.f[39] = v;
+    this.f[30] = v;
   }
   /** Sequence gaps: data the capture missed (the vantage point lost packets). */
   get gaps(): number {
-    return this.f[40]!;
+    return this.f[31]!;
   }
   set gaps(v: number) {
-    this.f[40] = v;
+    this.f[31] = v;
   }
 
   // --- sequence space
   /** Sequence number of the first segment seen from this end (its ISN when the SYN was seen): the base of relative numbers. */
   get hasBase(): boolean {
-    return this.f[1] !== 0;
+    return (this.f[FLAGS]! & 0x1) !== 0;
   }
   set hasBase(v: boolean) {
-    this.f[1] = v ? 1 : 0;
+    const x = this.f[FLAGS]!;
+    this.f[FLAGS] = v ? x | 0x1 : x & ~0x1;
   }
   get baseSeq(): number {
-    return this.f[2]!;
+    return this.f[3]!;
   }
   set baseSeq(v: number) {
-    this.f[2] = v;
+    this.f[3] = v;
   }
   get hasIsn(): boolean {
-    return this.f[14] !== 0;
+    return (this.f[FLAGS]! & 0x8) !== 0;
   }
   set hasIsn(v: boolean) {
-    this.f[14] = v ? 1 : 0;
+    const x = this.f[FLAGS]!;
+    this.f[FLAGS] = v ? x | 0x8 : x & ~0x8;
   }
   get isn(): number {
-    return this.f[15]!;
+    return this.f[12]!;
   }
   set isn(v: number) {
-    this.f[15] = v;
+    this.f[12] = v;
   }
   /** Next sequence number after the highest byte (SYN and FIN count one) this end has sent. */
   get hasNxt(): boolean {
-    return this.f[10] !== 0;
+    return (this.f[FLAGS]! & 0x2) !== 0;
   }
   set hasNxt(v: boolean) {
-    this.f[10] = v ? 1 : 0;
+    const x = this.f[FLAGS]!;
+    this.f[FLAGS] = v ? x | 0x2 : x & ~0x2;
   }
   get nxt(): number {
-    return this.f[11]!;
+    return this.f[10]!;
   }
   set nxt(v: number) {
-    this.f[11] = v;
+    this.f[10] = v;
   }
   /** Highest acknowledgement the peer sent for this end's sequence space. */
   get hasAckedByPeer(): boolean {
-    return this.f[12] !== 0;
+    return (this.f[FLAGS]! & 0x4) !== 0;
   }
   set hasAckedByPeer(v: boolean) {
-    this.f[12] = v ? 1 : 0;
+    const x = this.f[FLAGS]!;
+    this.f[FLAGS] = v ? x | 0x4 : x & ~0x4;
   }
   get ackedByPeer(): number {
-    return this.f[13]!;
+    return this.f[11]!;
   }
   set ackedByPeer(v: number) {
-    this.f[13] = v;
+    this.f[11] = v;
   }
   /** When the peer's acknowledgement of this end's data last moved forward. */
   get ackAdvanceTime(): number {
-    return this.f[33]!;
+    return this.f[25]!;
   }
   set ackAdvanceTime(v: number) {
-    this.f[33] = v;
+    this.f[25] = v;
   }
 
   // --- window (this end's advertised receive window)
   /** Window scale this end offered in its SYN (-1: none). Applied only when both ends offered one. */
   get wscaleOffered(): number {
-    return this.f[41]!;
+    return this.f[32]!;
   }
   set wscaleOffered(v: number) {
-    this.f[41] = v;
+    this.f[32] = v;
   }
   /** Shift to apply to this end's window fields (0 until the handshake shows scaling is in force). */
   get wscaleShift(): number {
@@ -247,333 +253,343 @@ export class EndpointTrack {
 
   // --- SYN
   get synFrame(): number {
-    return this.f[42]!;
+    return this.f[33]!;
   }
   set synFrame(v: number) {
-    this.f[42] = v;
+    this.f[33] = v;
   }
   get synTime(): number {
-    return this.f[43]!;
+    return this.f[34]!;
   }
   set synTime(v: number) {
-    this.f[43] = v;
+    this.f[34] = v;
   }
   get synCount(): number {
-    return this.f[44]!;
+    return this.f[35]!;
   }
   set synCount(v: number) {
-    this.f[44] = v;
+    this.f[35] = v;
   }
   get lastSynTime(): number {
-    return this.f[45]!;
+    return this.f[36]!;
   }
   set lastSynTime(v: number) {
-    this.f[45] = v;
+    this.f[36] = v;
   }
   /** Interval between the last two SYN transmissions (for the "gave up" inference of backoff). */
   get lastSynGap(): number {
-    return this.f[46]!;
+    return this.f[37]!;
   }
   set lastSynGap(v: number) {
-    this.f[46] = v;
+    this.f[37] = v;
   }
 
   // --- FIN
   get hasFin(): boolean {
-    return this.f[16] !== 0;
+    return (this.f[FLAGS]! & 0x10) !== 0;
   }
   set hasFin(v: boolean) {
-    this.f[16] = v ? 1 : 0;
+    const x = this.f[FLAGS]!;
+    this.f[FLAGS] = v ? x | 0x10 : x & ~0x10;
   }
   /** Sequence number of the FIN itself. */
   get finSeq(): number {
-    return this.f[17]!;
+    return this.f[13]!;
   }
   set finSeq(v: number) {
-    this.f[17] = v;
+    this.f[13] = v;
   }
   get finFrame(): number {
-    return this.f[47]!;
+    return this.f[38]!;
   }
   set finFrame(v: number) {
-    this.f[47] = v;
+    this.f[38] = v;
   }
   get finTime(): number {
-    return this.f[48]!;
+    return this.f[39]!;
   }
   set finTime(v: number) {
-    this.f[48] = v;
+    this.f[39] = v;
   }
   get finAcked(): boolean {
-    return this.f[18] !== 0;
+    return (this.f[FLAGS]! & 0x20) !== 0;
   }
   set finAcked(v: boolean) {
-    this.f[18] = v ? 1 : 0;
+    const x = this.f[FLAGS]!;
+    this.f[FLAGS] = v ? x | 0x20 : x & ~0x20;
   }
   get finAckFrame(): number {
-    return this.f[49]!;
+    return this.f[40]!;
   }
   set finAckFrame(v: number) {
-    this.f[49] = v;
+    this.f[40] = v;
   }
   get finAckTime(): number {
-    return this.f[50]!;
+    return this.f[41]!;
   }
   set finAckTime(v: number) {
-    this.f[50] = v;
+    this.f[41] = v;
   }
   /** The ack number carried by this end's FIN: did it already cover the peer's FIN? (simultaneous close) */
   get finAckValue(): number {
-    return this.f[51]!;
+    return this.f[42]!;
   }
   set finAckValue(v: number) {
-    this.f[51] = v;
+    this.f[42] = v;
   }
   get finHadAck(): boolean {
-    return this.f[52] !== 0;
+    return (this.f[FLAGS]! & 0x400) !== 0;
   }
   set finHadAck(v: boolean) {
-    this.f[52] = v ? 1 : 0;
+    const x = this.f[FLAGS]!;
+    this.f[FLAGS] = v ? x | 0x400 : x & ~0x400;
   }
 
   // --- RST (the first accepted one)
   get hasRst(): boolean {
-    return this.f[34] !== 0;
+    return (this.f[FLAGS]! & 0x200) !== 0;
   }
   set hasRst(v: boolean) {
-    this.f[34] = v ? 1 : 0;
+    const x = this.f[FLAGS]!;
+    this.f[FLAGS] = v ? x | 0x200 : x & ~0x200;
   }
   get rstFrame(): number {
-    return this.f[53]!;
+    return this.f[43]!;
   }
   set rstFrame(v: number) {
-    this.f[53] = v;
+    this.f[43] = v;
   }
   get rstTime(): number {
-    return this.f[54]!;
+    return this.f[44]!;
   }
   set rstTime(v: number) {
-    this.f[54] = v;
+    this.f[44] = v;
   }
   get rstSeq(): number {
-    return this.f[55]!;
+    return this.f[45]!;
   }
   set rstSeq(v: number) {
-    this.f[55] = v;
+    this.f[45] = v;
   }
   get rstAck(): number {
-    return this.f[56]!;
+    return this.f[46]!;
   }
   set rstAck(v: number) {
-    this.f[56] = v;
+    this.f[46] = v;
   }
   get rstHasAck(): boolean {
-    return this.f[57] !== 0;
+    return (this.f[FLAGS]! & 0x800) !== 0;
   }
   set rstHasAck(v: boolean) {
-    this.f[57] = v ? 1 : 0;
+    const x = this.f[FLAGS]!;
+    this.f[FLAGS] = v ? x | 0x800 : x & ~0x800;
   }
   /** True when the RST answers the peer's last segment the way a socket-less Linux reply does. */
   get rstIsReply(): boolean {
-    return this.f[58] !== 0;
+    return (this.f[FLAGS]! & 0x1000) !== 0;
   }
   set rstIsReply(v: boolean) {
-    this.f[58] = v ? 1 : 0;
+    const x = this.f[FLAGS]!;
+    this.f[FLAGS] = v ? x | 0x1000 : x & ~0x1000;
   }
   /** The peer's segment the RST answered (frame), or -1. */
   get rstTriggerFrame(): number {
-    return this.f[59]!;
+    return this.f[47]!;
   }
   set rstTriggerFrame(v: number) {
-    this.f[59] = v;
+    this.f[47] = v;
   }
   /** Was that triggering segment a FIN? */
   get rstTriggerWasFin(): boolean {
-    return this.f[60] !== 0;
+    return (this.f[FLAGS]! & 0x2000) !== 0;
   }
   set rstTriggerWasFin(v: boolean) {
-    this.f[60] = v ? 1 : 0;
+    const x = this.f[FLAGS]!;
+    this.f[FLAGS] = v ? x | 0x2000 : x & ~0x2000;
   }
   get rstTriggerTime(): number {
-    return this.f[61]!;
+    return this.f[48]!;
   }
   set rstTriggerTime(v: number) {
-    this.f[61] = v;
+    this.f[48] = v;
   }
   /** This end's state and the peer's just before the RST. */
   get stateBeforeRst(): TcpState {
-    return TCP_STATES[this.f[62]!]!;
+    return TCP_STATES[(this.f[STATES]! >> 4) & 15]!;
   }
   set stateBeforeRst(v: TcpState) {
-    this.f[62] = STATE_CODE[v];
+    this.f[STATES] = (this.f[STATES]! & ~(15 << 4)) | (STATE_CODE[v] << 4);
   }
   get peerStateAtRst(): TcpState {
-    return TCP_STATES[this.f[63]!]!;
+    return TCP_STATES[(this.f[STATES]! >> 8) & 15]!;
   }
   set peerStateAtRst(v: TcpState) {
-    this.f[63] = STATE_CODE[v];
+    this.f[STATES] = (this.f[STATES]! & ~(15 << 8)) | (STATE_CODE[v] << 8);
   }
   /** Payload bytes received from the peer since this end last sent payload, at the time of the RST. */
   get unansweredBytesAtRst(): number {
-    return this.f[64]!;
+    return this.f[49]!;
   }
   set unansweredBytesAtRst(v: number) {
-    this.f[64] = v;
+    this.f[49] = v;
   }
   /** Window this end advertised last before the RST (scaled), and its largest. */
   get windowAtRst(): number {
-    return this.f[65]!;
+    return this.f[50]!;
   }
   set windowAtRst(v: number) {
-    this.f[65] = v;
+    this.f[50] = v;
   }
   get outOfWindowRsts(): number {
-    return this.f[66]!;
+    return this.f[51]!;
   }
   set outOfWindowRsts(v: number) {
-    this.f[66] = v;
+    this.f[51] = v;
   }
 
   // --- data timing
   get firstDataFrame(): number {
-    return this.f[27]!;
+    return this.f[19]!;
   }
   set firstDataFrame(v: number) {
-    this.f[27] = v;
+    this.f[19] = v;
   }
   get lastDataTime(): number {
-    return this.f[28]!;
+    return this.f[20]!;
   }
   set lastDataTime(v: number) {
-    this.f[28] = v;
+    this.f[20] = v;
   }
   get lastDataFrame(): number {
-    return this.f[29]!;
+    return this.f[21]!;
   }
   set lastDataFrame(v: number) {
-    this.f[29] = v;
+    this.f[21] = v;
   }
   /** Payload received from the peer since this end last sent payload (a request not yet answered). */
   get receivedSinceOwnSend(): number {
-    return this.f[30]!;
+    return this.f[22]!;
   }
   set receivedSinceOwnSend(v: number) {
-    this.f[30] = v;
+    this.f[22] = v;
   }
   /** First payload this end sent after the peer's FIN (legitimate half-close data, or data to a closed peer). */
   get dataAfterPeerFinFrame(): number {
-    return this.f[67]!;
+    return this.f[52]!;
   }
   set dataAfterPeerFinFrame(v: number) {
-    this.f[67] = v;
+    this.f[52] = v;
   }
   /** Retransmission timing (for "gave up" inference). */
   get firstRetransFrame(): number {
-    return this.f[68]!;
+    return this.f[53]!;
   }
   set firstRetransFrame(v: number) {
-    this.f[68] = v;
+    this.f[53] = v;
   }
   get lastRetransFrame(): number {
-    return this.f[69]!;
+    return this.f[54]!;
   }
   set lastRetransFrame(v: number) {
-    this.f[69] = v;
+    this.f[54] = v;
   }
   get lastRetransTime(): number {
-    return this.f[70]!;
+    return this.f[55]!;
   }
   set lastRetransTime(v: number) {
-    this.f[70] = v;
+    this.f[55] = v;
   }
   get lastRetransGap(): number {
-    return this.f[71]!;
+    return this.f[56]!;
   }
   set lastRetransGap(v: number) {
-    this.f[71] = v;
+    this.f[56] = v;
   }
   /** When the current run of unacknowledged retransmissions began (-1: none running). */
   get retransRunStart(): number {
-    return this.f[32]!;
+    return this.f[24]!;
   }
   set retransRunStart(v: number) {
-    this.f[32] = v;
+    this.f[24] = v;
   }
   get lastKeepAliveFrame(): number {
-    return this.f[72]!;
+    return this.f[57]!;
   }
   set lastKeepAliveFrame(v: number) {
-    this.f[72] = v;
+    this.f[57] = v;
   }
   get lastKeepAliveTime(): number {
-    return this.f[73]!;
+    return this.f[58]!;
   }
   set lastKeepAliveTime(v: number) {
-    this.f[73] = v;
+    this.f[58] = v;
   }
 
   // --- the last segment this end sent (to match a reply RST from the peer)
   get lastSegFrame(): number {
-    return this.f[19]!;
+    return this.f[14]!;
   }
   set lastSegFrame(v: number) {
-    this.f[19] = v;
+    this.f[14] = v;
   }
   get lastSegTime(): number {
-    return this.f[20]!;
+    return this.f[15]!;
   }
   set lastSegTime(v: number) {
-    this.f[20] = v;
+    this.f[15] = v;
   }
   get lastSegHadAck(): boolean {
-    return this.f[21] !== 0;
+    return (this.f[FLAGS]! & 0x40) !== 0;
   }
   set lastSegHadAck(v: boolean) {
-    this.f[21] = v ? 1 : 0;
+    const x = this.f[FLAGS]!;
+    this.f[FLAGS] = v ? x | 0x40 : x & ~0x40;
   }
   get lastSegAck(): number {
-    return this.f[22]!;
+    return this.f[16]!;
   }
   set lastSegAck(v: number) {
-    this.f[22] = v;
+    this.f[16] = v;
   }
   get lastSegEndSeq(): number {
-    return this.f[23]!;
+    return this.f[17]!;
   }
   set lastSegEndSeq(v: number) {
-    this.f[23] = v;
+    this.f[17] = v;
   }
   get lastSegHadData(): boolean {
-    return this.f[25] !== 0;
+    return (this.f[FLAGS]! & 0x100) !== 0;
   }
   set lastSegHadData(v: boolean) {
-    this.f[25] = v ? 1 : 0;
+    const x = this.f[FLAGS]!;
+    this.f[FLAGS] = v ? x | 0x100 : x & ~0x100;
   }
   get lastSegWasFin(): boolean {
-    return this.f[24] !== 0;
+    return (this.f[FLAGS]! & 0x80) !== 0;
   }
   set lastSegWasFin(v: boolean) {
-    this.f[24] = v ? 1 : 0;
+    const x = this.f[FLAGS]!;
+    this.f[FLAGS] = v ? x | 0x80 : x & ~0x80;
   }
   get lastSeenTime(): number {
-    return this.f[3]!;
-  }
-  set lastSeenTime(v: number) {
-    this.f[3] = v;
-  }
-  get lastFrame(): number {
     return this.f[4]!;
   }
-  set lastFrame(v: number) {
+  set lastSeenTime(v: number) {
     this.f[4] = v;
+  }
+  get lastFrame(): number {
+    return this.f[5]!;
+  }
+  set lastFrame(v: number) {
+    this.f[5] = v;
   }
 
   // --- inferred state
   get state(): TcpState {
-    return TCP_STATES[this.f[6]!]!;
+    return TCP_STATES[(this.f[STATES]! >> 0) & 15]!;
   }
   set state(v: TcpState) {
-    this.f[6] = STATE_CODE[v];
+    this.f[STATES] = (this.f[STATES]! & ~(15 << 0)) | (STATE_CODE[v] << 0);
   }
 
   // --- inferred state
@@ -592,8 +608,9 @@ export class EndpointTrack {
   setState(state: TcpState, time: number, frame: number): void {
     const f = this.f;
     const code = STATE_CODE[state];
-    if (code === f[STATE]) return;
-    f[STATE] = code;
+    const states = f[STATES]!;
+    if (code === (states & 15)) return;
+    f[STATES] = (states & ~15) | code;
     if (!this.logged) return;
     const n = f[STATE_COUNT]!;
     if (n >= MAX_STATE_CHANGES) return;

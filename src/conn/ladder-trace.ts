@@ -67,8 +67,9 @@ const RING_BASE = HEAD_SLOTS + CONTROL_INLINE;
 export const TRACE_WORDS = (HEAD_SLOTS + CONTROL_INLINE + RING_INLINE) * WORDS;
 
 export class LadderTrace {
-  /** Head slots first, then the inline control and ring slots: a view of the connection's buffer. */
+  /** Head slots first, then the inline control and ring slots: words of the connection's buffer from `base` on. */
   private readonly words: Uint32Array;
+  private readonly base: number;
   private headN = 0;
   private controlN = 0;
   private ringN = 0;
@@ -85,9 +86,10 @@ export class LadderTrace {
   /** Whole seconds of the connection's first packet: packet times are kept relative to it. */
   baseSec = 0;
 
-  /** A trace with its own storage, or over `storage` (TRACE_WORDS words). */
-  constructor(storage?: Uint32Array) {
+  /** A trace with its own storage, or over TRACE_WORDS words of `storage` from `base` on. */
+  constructor(storage?: Uint32Array, base = 0) {
     this.words = storage ?? new Uint32Array(TRACE_WORDS);
+    this.base = base;
     this.target = this.words;
   }
 
@@ -170,7 +172,7 @@ export class LadderTrace {
       }
     }
     this.target = arr;
-    return slot * WORDS;
+    return arr === this.words ? this.base + slot * WORDS : slot * WORDS;
   }
 
   /**
@@ -185,14 +187,16 @@ export class LadderTrace {
   /** Copies the inline control slots to the full-size array (allocated once per connection object). */
   private moveControlOut(): void {
     const c = (this.control ??= new Uint32Array(CONTROL_SLOTS * WORDS));
-    c.set(this.words.subarray(CONTROL_BASE * WORDS, (CONTROL_BASE + CONTROL_INLINE) * WORDS));
+    const from = this.base + CONTROL_BASE * WORDS;
+    c.set(this.words.subarray(from, from + CONTROL_INLINE * WORDS));
     this.controlOut = true;
   }
 
   /** Copies the inline ring slots (in order: the inline ring never wraps) to the full-size ring. */
   private moveRingOut(): void {
     const r = (this.ring ??= new Uint32Array(RING_SLOTS * WORDS));
-    r.set(this.words.subarray(RING_BASE * WORDS, (RING_BASE + RING_INLINE) * WORDS));
+    const from = this.base + RING_BASE * WORDS;
+    r.set(this.words.subarray(from, from + RING_INLINE * WORDS));
     this.ringOut = true;
   }
 
@@ -220,12 +224,13 @@ export class LadderTrace {
     arr[o + 7] = win > 0xffff_ffff ? 0xffff_ffff : win;
   }
 
-  /** The used slots of each region: [array, first slot, count]. */
+  /** The used slots of each region: [array, word offset of its first slot, count]. */
   private regions(): [Uint32Array, number, number][] {
+    const b = this.base;
     return [
-      [this.words, 0, this.headN],
-      this.controlOut ? [this.control!, 0, this.controlN] : [this.words, CONTROL_BASE, this.controlN],
-      this.ringOut ? [this.ring!, 0, this.ringN] : [this.words, RING_BASE, this.ringN],
+      [this.words, b, this.headN],
+      this.controlOut ? [this.control!, 0, this.controlN] : [this.words, b + CONTROL_BASE * WORDS, this.controlN],
+      this.ringOut ? [this.ring!, 0, this.ringN] : [this.words, b + RING_BASE * WORDS, this.ringN],
     ];
   }
 
@@ -234,8 +239,8 @@ export class LadderTrace {
     const seen = new Set<number>();
     const out: TracedPacket[] = [];
     for (const [arr, first, n] of this.regions()) {
-      for (let i = first; i < first + n; i++) {
-        const o = i * WORDS;
+      for (let i = 0; i < n; i++) {
+        const o = first + i * WORDS;
         const frame = arr[o]!;
         if (seen.has(frame)) continue;
         seen.add(frame);

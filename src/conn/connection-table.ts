@@ -1,6 +1,7 @@
 import { TCP_ACK, TCP_RST, TCP_SYN, type TcpSegment } from '../decode/segment.js';
 import { Connection } from './connection.js';
 import { toSeconds } from './time.js';
+import { TupleIndex, tupleHash } from './tuple-index.js';
 
 export interface ConnectionTableOptions {
   /** Connections held at once; beyond it the least recently active are classified and evicted. */
@@ -14,6 +15,11 @@ export interface ConnectionTableOptions {
   maxTombstones: number;
   /** Follow Zeek's view of each connection (default true; off when no output reads it, to save its cost). */
   zeek?: boolean;
+  /**
+   * Keep each connection's ladder trace and its ends' state changes (default true; off when no record will carry
+   * them, e.g. the summary tables' 'summary' detail: they are almost half of a connection's memory).
+   */
+  trace?: boolean;
   /** Reuse emitted connection objects (default true; off only to check that reuse changes nothing). */
   reuseConnections?: boolean;
 }
@@ -32,84 +38,65 @@ export const DEFAULT_TABLE_OPTIONS: ConnectionTableOptions = {
   maxTombstones: 32_768,
 };
 
+/** Tombstone flag bits. */
+const TOMB_LINKED = 1;
+const TOMB_EVICTED = 2;
+const TOMB_HAS_ISN = 4;
+
+/** Index values from TOMB_TAG up are tombstones (ring position + TOMB_TAG); below, connection slots. */
+const TOMB_TAG = 0x4000_0000;
+
+/** What takes a removed connection's place in the index. */
+const NO_TOMBSTONE = 0;
+const TOMB_OF_FINISHED = 1;
+const TOMB_OF_EVICTED = 2;
+type TombKind = typeof NO_TOMBSTONE | typeof TOMB_OF_FINISHED | typeof TOMB_OF_EVICTED;
+
 /** Why a connection left the table. */
 export type EmitReason = 'finished' | 'evicted' | 'superseded' | 'end-of-capture';
 
 export type EmitFn = (conn: Connection, reason: EmitReason, nowSec: number) => void;
 
 /**
- * What is kept of an evicted connection: enough to recognise its later packets (so they continue it instead of
- * opening a phantom connection) and to count them.
- */
-interface Tombstone {
-  hash: number;
-  id: number;
-  ipVersion: 4 | 6;
-  /** Copies of the addresses (the connection object itself is reused for another connection). */
-  readonly clientAddr: Uint32Array;
-  readonly serverAddr: Uint32Array;
-  clientPort: number;
-  serverPort: number;
-  /** Why it left: evicted (its later packets continue it) or finished (they are stragglers). */
-  evicted: boolean;
-  /** The client's ISN (a SYN with it again is a retransmission, not a new connection) and the incarnation. */
-  clientIsn: number;
-  hasClientIsn: boolean;
-  incarnation: number;
-  laterPackets: number;
-  next: Tombstone | null;
-  /** In the lookup map (false once dropped or overwritten). */
-  linked: boolean;
-}
-
-/** Symmetric hash of the 4-tuple: the same for both directions (the endpoint hashes are added). */
-function endpointHash(addr: Uint32Array, port: number): number {
-  let h = Math.imul(port ^ 0x9e3779b9, 0x85ebca6b);
-  h = Math.imul(h ^ addr[0]!, 0xc2b2ae35);
-  h = Math.imul(h ^ addr[1]!, 0x85ebca6b);
-  h = Math.imul(h ^ addr[2]!, 0xc2b2ae35);
-  h = Math.imul(h ^ addr[3]!, 0x85ebca6b);
-  return h ^ (h >>> 15);
-}
-
-function sameAddr(a: Uint32Array, b: Uint32Array): boolean {
-  return a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
-}
-
-/** 0 when `seg` belongs to the tuple with `seg` from the client, 1 from the server, -1 not this tuple. */
-function direction(
-  seg: TcpSegment,
-  ipVersion: number,
-  clientAddr: Uint32Array,
-  serverAddr: Uint32Array,
-  clientPort: number,
-  serverPort: number,
-): number {
-  if (seg.ipVersion !== ipVersion) return -1;
-  if (seg.srcPort === clientPort && seg.dstPort === serverPort && sameAddr(seg.srcAddr, clientAddr) && sameAddr(seg.dstAddr, serverAddr)) return 0;
-  if (seg.srcPort === serverPort && seg.dstPort === clientPort && sameAddr(seg.srcAddr, serverAddr) && sameAddr(seg.dstAddr, clientAddr)) return 1;
-  return -1;
-}
-
-/** Is this SYN (no ACK) a new connection on a tuple that has a tombstone, rather than a retransmission? */
-function opensAnew(tomb: Tombstone, seg: TcpSegment): boolean {
-  const fromClient = direction(seg, tomb.ipVersion, tomb.clientAddr, tomb.serverAddr, tomb.clientPort, tomb.serverPort) === 0;
-  return !fromClient || !tomb.hasClientIsn || seg.seq !== tomb.clientIsn;
-}
-
-/**
- * The connection table: finds the connection of each segment (no allocation on lookup: a Map from the 32-bit
- * symmetric hash to a chain), starts new incarnations on port reuse, emits finished connections after a grace
- * period in capture time, and bounds memory by evicting the least recently active connections.
+ * The connection table: finds the connection of each segment (no allocation on lookup: an open-addressing index
+ * of the tuples in a typed array, tuple-index.ts), starts new incarnations on port reuse, emits finished
+ * connections after a grace period in capture time, and bounds memory by evicting the least recently active
+ * connections.
  */
 export class ConnectionTable {
-  private readonly buckets = new Map<number, Connection>();
-  private readonly tombstones = new Map<number, Tombstone>();
-  /** A ring of tombstone objects, reused oldest first: bounded, and no garbage once it is full. */
-  private readonly tombstoneRing: Tombstone[] = [];
+  /**
+   * The connections held and the tombstones, by tuple: the index maps a tuple to a slot of `conns`, or to a
+   * tombstone (TOMB_TAG + its ring position). A tuple has one entry at most: a connection becomes its tombstone,
+   * and a tombstone gives way to the tuple's next connection, in place.
+   */
+  private readonly index = new TupleIndex();
+  private readonly conns: (Connection | null)[] = [];
+  /** Free slots of `conns` (a stack). */
+  private freeSlots = new Int32Array(64);
+  private freeCount = 0;
+  /**
+   * Tombstones, a ring reused oldest first (bounded, and no garbage once it is full), in typed arrays: the tuple
+   * hash (to remove one from the index when it is overwritten), the client's ISN, the incarnation, and flag
+   * bits; the tuple itself lies in the index.
+   */
+  private tombHash = new Int32Array(0);
+  private tombIsn = new Uint32Array(0);
+  private tombIncarnation = new Int32Array(0);
+  private tombFlags = new Uint8Array(0);
   private tombstonePos = 0;
-  private lruHead: Connection | null = null;
-  private lruTail: Connection | null = null;
+  /**
+   * Activity order (least recently active first, for eviction and the end of the capture) without a linked list
+   * through the connections, whose upkeep touched two or three other connections' cache lines per packet: each
+   * packet stamps its connection's slot with the next tick and appends (slot, tick) to a queue; an entry whose
+   * tick is no longer its slot's stamp is stale and skipped. The queue is compacted when full, so it stays within
+   * a small multiple of the connections held.
+   */
+  private slotStamp = new Float64Array(64);
+  private actSlot = new Int32Array(1024);
+  private actStamp = new Float64Array(1024);
+  private actHead = 0;
+  private actTail = 0;
+  private tick = 0;
   /** Finished connections waiting out their grace period, with the generation each was queued in. */
   private finishedQueue: Connection[] = [];
   private finishedGens: number[] = [];
@@ -152,15 +139,10 @@ export class ConnectionTable {
   onSegment(seg: TcpSegment): void {
     const t = toSeconds(seg.tsSec, seg.tsNs);
     this.advanceTo(t);
-    const hash = (endpointHash(seg.srcAddr, seg.srcPort) + endpointHash(seg.dstAddr, seg.dstPort)) | 0;
-
-    let conn = this.buckets.get(hash) ?? null;
-    let dir = -1;
-    while (conn !== null) {
-      dir = direction(seg, conn.ipVersion, conn.clientAddr, conn.serverAddr, conn.clientPort, conn.serverPort);
-      if (dir >= 0) break;
-      conn = conn.bucketNext;
-    }
+    const hash = tupleHash(seg);
+    const found = this.index.find(seg, hash);
+    let conn = found >= 0 && found < TOMB_TAG ? this.conns[found]! : null;
+    const dir = this.index.dir;
 
     const flags = seg.flags;
     const bareSyn = (flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN;
@@ -170,10 +152,10 @@ export class ConnectionTable {
       // being opened anew after the connection ended.
       if (bareSyn && (!conn.client.hasIsn || conn.client.isn !== seg.seq || dir === 1) && this.isNewIncarnation(conn, dir)) {
         const incarnation = conn.incarnation + 1;
-        this.remove(conn);
+        this.remove(conn, NO_TOMBSTONE);
         this.emit(conn, 'superseded', t);
         this.recycle(conn);
-        conn = this.create(seg, hash);
+        conn = this.create(seg, hash, -1, -1);
         conn.incarnation = incarnation;
         this.touch(conn);
         this.lastConnection = conn;
@@ -188,17 +170,16 @@ export class ConnectionTable {
         this.finishedGens.push(conn.generation);
       }
     } else {
-      const tomb = this.findTombstone(seg, hash);
+      const tomb = found >= TOMB_TAG ? found - TOMB_TAG : -1;
       this.lastConnection = null;
       // A packet of a connection already emitted or evicted counts against it — a retransmitted SYN (same ISN)
       // too — unless it is a SYN opening the tuple anew, which starts the next incarnation.
-      if (tomb !== null && !(bareSyn && opensAnew(tomb, seg))) {
-        tomb.laterPackets++;
-        if (tomb.evicted) this.packetsOfEvicted++;
+      if (tomb >= 0 && !(bareSyn && this.opensAnew(tomb, seg))) {
+        if ((this.tombFlags[tomb]! & TOMB_EVICTED) !== 0) this.packetsOfEvicted++;
         else this.latePackets++;
       } else {
-        const incarnation = tomb !== null ? tomb.incarnation + 1 : 1;
-        conn = this.create(seg, hash);
+        const incarnation = tomb >= 0 ? this.tombIncarnation[tomb]! + 1 : 1;
+        conn = this.create(seg, hash, tomb, tomb >= 0 ? this.index.at : -1);
         conn.incarnation = incarnation;
         this.touch(conn);
         this.lastConnection = conn;
@@ -215,61 +196,127 @@ export class ConnectionTable {
     return conn.finished;
   }
 
-  private create(seg: TcpSegment, hash: number): Connection {
-    const conn = this.pool.pop() ?? new Connection();
+  /** A new connection for `seg`; `tomb` is the tuple's tombstone (-1: none) and `at` its index position. */
+  private create(seg: TcpSegment, hash: number, tomb: number, at: number): Connection {
+    const conn = this.pool.pop() ?? new Connection(this.opts.trace !== false);
     conn.zeekTracked = this.opts.zeek !== false;
     const senderIsServer = conn.init(seg, this.nextId++, hash);
-    conn.bucketNext = this.buckets.get(hash) ?? null;
-    this.buckets.set(hash, conn);
+    const slot = this.freeCount > 0 ? this.freeSlots[--this.freeCount]! : this.conns.length;
+    if (slot === this.conns.length) {
+      this.conns.push(conn);
+      if (slot === this.slotStamp.length) {
+        const grown = new Float64Array(this.slotStamp.length * 2);
+        grown.set(this.slotStamp);
+        this.slotStamp = grown;
+      }
+    } else {
+      this.conns[slot] = conn;
+    }
+    // Not active yet (touch follows): no entry of the slot's earlier connections may count for it.
+    this.slotStamp[slot] = -1;
+    conn.slot = slot;
+    // The tuple in the connection's orientation, from the segment (the connection's address views are made
+    // only when a record needs them).
+    const clientAddr = senderIsServer ? seg.dstAddr : seg.srcAddr;
+    const serverAddr = senderIsServer ? seg.srcAddr : seg.dstAddr;
+    if (tomb >= 0) {
+      // A tuple emitted or evicted earlier and now opened anew: the tombstone has done its job and gives way.
+      this.tombFlags[tomb] = this.tombFlags[tomb]! & ~TOMB_LINKED;
+      this.index.overwrite(at, slot, conn.ipVersion, clientAddr, serverAddr, conn.clientPort, conn.serverPort);
+    } else {
+      this.index.insert(hash, slot, conn.ipVersion, clientAddr, serverAddr, conn.clientPort, conn.serverPort);
+    }
     this.size++;
     if (this.size > this.peakSize) this.peakSize = this.size;
-    // A tuple evicted earlier and now reopened by a SYN: the tombstone has done its job.
-    this.dropTombstone(seg, hash);
     conn.onSegment(seg, senderIsServer);
     if (this.size > this.opts.maxConnections) this.evictOldest(toSeconds(seg.tsSec, seg.tsNs), conn);
     return conn;
   }
 
-  /** Moves a connection to the most-recent end of the LRU list. */
+  /** Makes a connection the most recently active. */
   private touch(conn: Connection): void {
-    if (this.lruTail === conn) return;
-    if (conn.lruPrev !== null || conn.lruNext !== null || this.lruHead === conn) this.unlinkLru(conn);
-    conn.lruPrev = this.lruTail;
-    conn.lruNext = null;
-    if (this.lruTail !== null) this.lruTail.lruNext = conn;
-    this.lruTail = conn;
-    if (this.lruHead === null) this.lruHead = conn;
+    const slot = conn.slot;
+    // Already the most recent: nothing changes (bursts of one connection's packets add no entries).
+    if (this.slotStamp[slot] === this.tick) return;
+    const stamp = ++this.tick;
+    this.slotStamp[slot] = stamp;
+    if (this.actTail === this.actSlot.length) this.compactActivity();
+    this.actSlot[this.actTail] = slot;
+    this.actStamp[this.actTail] = stamp;
+    this.actTail++;
   }
 
-  private unlinkLru(conn: Connection): void {
-    if (conn.lruPrev !== null) conn.lruPrev.lruNext = conn.lruNext;
-    else if (this.lruHead === conn) this.lruHead = conn.lruNext;
-    if (conn.lruNext !== null) conn.lruNext.lruPrev = conn.lruPrev;
-    else if (this.lruTail === conn) this.lruTail = conn.lruPrev;
-    conn.lruPrev = null;
-    conn.lruNext = null;
-  }
-
-  private remove(conn: Connection): void {
-    let prev: Connection | null = null;
-    let cur = this.buckets.get(conn.hash) ?? null;
-    while (cur !== null && cur !== conn) {
-      prev = cur;
-      cur = cur.bucketNext;
+  /** Drops stale entries from the activity queue, and doubles it when more than half of it is live. */
+  private compactActivity(): void {
+    const slots = this.actSlot;
+    const stamps = this.actStamp;
+    let n = 0;
+    for (let i = this.actHead; i < this.actTail; i++) {
+      const slot = slots[i]!;
+      if (this.slotStamp[slot] !== stamps[i]) continue;
+      slots[n] = slot;
+      stamps[n] = stamps[i]!;
+      n++;
     }
-    if (cur === conn) {
-      if (prev === null) {
-        if (conn.bucketNext === null) this.buckets.delete(conn.hash);
-        else this.buckets.set(conn.hash, conn.bucketNext);
-      } else {
-        prev.bucketNext = conn.bucketNext;
+    this.actHead = 0;
+    this.actTail = n;
+    if (n * 2 > slots.length) {
+      const s2 = new Int32Array(slots.length * 2);
+      s2.set(slots.subarray(0, n));
+      this.actSlot = s2;
+      const t2 = new Float64Array(stamps.length * 2);
+      t2.set(stamps.subarray(0, n));
+      this.actStamp = t2;
+    }
+  }
+
+  /** The least recently active connection other than `skip`, or null; drops the stale entries it passes. */
+  private oldest(skip: Connection | null): Connection | null {
+    while (this.actHead < this.actTail) {
+      const slot = this.actSlot[this.actHead]!;
+      if (this.slotStamp[slot] === this.actStamp[this.actHead]) break;
+      this.actHead++;
+    }
+    for (let i = this.actHead; i < this.actTail; i++) {
+      const slot = this.actSlot[i]!;
+      if (this.slotStamp[slot] !== this.actStamp[i]) continue;
+      const c = this.conns[slot]!;
+      if (c !== skip) return c;
+    }
+    return null;
+  }
+
+  /**
+   * Takes a connection out of the table; `tomb` says whether a tombstone takes its place in the index (its later
+   * packets are then counted against it) and why it left.
+   */
+  private remove(conn: Connection, tomb: TombKind): void {
+    if (conn.slot >= 0) {
+      // Claim the ring position first: dropping the oldest tombstone from the index may move this entry.
+      const pos = tomb !== NO_TOMBSTONE ? this.claimTombstone() : -1;
+      const at = this.index.position(conn.hash, conn.slot);
+      if (at >= 0) {
+        if (pos >= 0) {
+          this.fillTombstone(pos, conn, tomb === TOMB_OF_EVICTED);
+          this.index.setValueAt(at, TOMB_TAG + pos);
+        } else {
+          this.index.removeAt(at);
+        }
       }
+      this.conns[conn.slot] = null;
+      if (this.freeCount === this.freeSlots.length) {
+        const grown = new Int32Array(this.freeSlots.length * 2);
+        grown.set(this.freeSlots);
+        this.freeSlots = grown;
+      }
+      this.freeSlots[this.freeCount++] = conn.slot;
+      // Its activity entries are stale from now on.
+      this.slotStamp[conn.slot] = -1;
+      conn.slot = -1;
       this.size--;
     }
-    conn.bucketNext = null;
     // Whatever removed it (superseded by a new incarnation, evicted, emitted), its finished-queue entry is void.
     conn.inFinishedQueue = false;
-    this.unlinkLru(conn);
   }
 
   /** Emits finished connections whose grace period has passed. */
@@ -293,8 +340,7 @@ export class ConnectionTable {
         continue;
       }
       conn.inFinishedQueue = false;
-      this.remove(conn);
-      this.addTombstone(conn, false);
+      this.remove(conn, TOMB_OF_FINISHED);
       this.emit(conn, 'finished', now);
       this.recycle(conn);
     }
@@ -319,91 +365,57 @@ export class ConnectionTable {
   }
 
   private evictOldest(now: number, keep: Connection): void {
-    let victim = this.lruHead;
-    if (victim === keep) victim = victim.lruNext;
+    const victim = this.oldest(keep);
     if (victim === null) return;
     victim.inFinishedQueue = false;
-    this.remove(victim);
+    this.remove(victim, victim.finished ? TOMB_OF_FINISHED : TOMB_OF_EVICTED);
     this.evicted++;
-    this.addTombstone(victim, !victim.finished);
     this.emit(victim, victim.finished ? 'finished' : 'evicted', now);
     this.recycle(victim);
   }
 
-  private addTombstone(conn: Connection, evicted: boolean): void {
+  /** The ring position for a new tombstone (its oldest one leaves the index), or -1 when none are kept. */
+  private claimTombstone(): number {
     const cap = this.opts.maxTombstones;
-    if (cap <= 0) return;
-    let tomb = this.tombstoneRing[this.tombstonePos];
-    if (tomb === undefined) {
-      tomb = {
-        hash: 0,
-        id: 0,
-        ipVersion: 4,
-        clientAddr: new Uint32Array(4),
-        serverAddr: new Uint32Array(4),
-        clientPort: 0,
-        serverPort: 0,
-        evicted: false,
-        clientIsn: 0,
-        hasClientIsn: false,
-        incarnation: 0,
-        laterPackets: 0,
-        next: null,
-        linked: false,
-      };
-      this.tombstoneRing.push(tomb);
-    } else if (tomb.linked) {
-      // The oldest tombstone makes room.
-      this.unlinkTombstone(tomb);
-    }
-    this.tombstonePos = (this.tombstonePos + 1) % cap;
-    tomb.hash = conn.hash;
-    tomb.id = conn.id;
-    tomb.ipVersion = conn.ipVersion;
-    tomb.clientAddr.set(conn.clientAddr);
-    tomb.serverAddr.set(conn.serverAddr);
-    tomb.clientPort = conn.clientPort;
-    tomb.serverPort = conn.serverPort;
-    tomb.evicted = evicted;
-    tomb.clientIsn = conn.client.isn;
-    tomb.hasClientIsn = conn.client.hasIsn;
-    tomb.incarnation = conn.incarnation;
-    tomb.laterPackets = 0;
-    tomb.next = this.tombstones.get(conn.hash) ?? null;
-    tomb.linked = true;
-    this.tombstones.set(conn.hash, tomb);
+    if (cap <= 0) return -1;
+    const pos = this.tombstonePos;
+    if (pos >= this.tombFlags.length) this.growTombstones(cap);
+    // The oldest tombstone makes room.
+    if ((this.tombFlags[pos]! & TOMB_LINKED) !== 0) this.index.remove(this.tombHash[pos]!, TOMB_TAG + pos);
+    this.tombFlags[pos] = 0;
+    this.tombstonePos = (pos + 1) % cap;
+    return pos;
   }
 
-  private unlinkTombstone(tomb: Tombstone): void {
-    let prev: Tombstone | null = null;
-    let cur = this.tombstones.get(tomb.hash) ?? null;
-    while (cur !== null && cur !== tomb) {
-      prev = cur;
-      cur = cur.next;
-    }
-    tomb.linked = false;
-    if (cur === null) return;
-    if (prev === null) {
-      if (tomb.next === null) this.tombstones.delete(tomb.hash);
-      else this.tombstones.set(tomb.hash, tomb.next);
-    } else {
-      prev.next = tomb.next;
-    }
-    tomb.next = null;
+  private fillTombstone(pos: number, conn: Connection, evicted: boolean): void {
+    this.tombHash[pos] = conn.hash;
+    this.tombIsn[pos] = conn.client.isn;
+    this.tombIncarnation[pos] = conn.incarnation;
+    this.tombFlags[pos] = TOMB_LINKED | (evicted ? TOMB_EVICTED : 0) | (conn.client.hasIsn ? TOMB_HAS_ISN : 0);
   }
 
-  private findTombstone(seg: TcpSegment, hash: number): Tombstone | null {
-    let t = this.tombstones.get(hash) ?? null;
-    while (t !== null) {
-      if (direction(seg, t.ipVersion, t.clientAddr, t.serverAddr, t.clientPort, t.serverPort) >= 0) return t;
-      t = t.next;
-    }
-    return null;
+  /** The ring's arrays grow by doubling up to the cap, so that a short capture does not pay for a full ring. */
+  private growTombstones(cap: number): void {
+    const n = Math.min(cap, Math.max(1024, this.tombFlags.length * 2));
+    const hash = new Int32Array(n);
+    hash.set(this.tombHash);
+    this.tombHash = hash;
+    const isn = new Uint32Array(n);
+    isn.set(this.tombIsn);
+    this.tombIsn = isn;
+    const inc = new Int32Array(n);
+    inc.set(this.tombIncarnation);
+    this.tombIncarnation = inc;
+    const flags = new Uint8Array(n);
+    flags.set(this.tombFlags);
+    this.tombFlags = flags;
   }
 
-  private dropTombstone(seg: TcpSegment, hash: number): void {
-    const t = this.findTombstone(seg, hash);
-    if (t !== null) this.unlinkTombstone(t);
+  /** Is this SYN (no ACK) a new connection on a tuple that has a tombstone, rather than a retransmission? */
+  private opensAnew(tomb: number, seg: TcpSegment): boolean {
+    // index.find set dir for this segment.
+    const fromClient = this.index.dir === 0;
+    return !fromClient || (this.tombFlags[tomb]! & TOMB_HAS_ISN) === 0 || seg.seq !== this.tombIsn[tomb];
   }
 
   /**
@@ -416,7 +428,12 @@ export class ConnectionTable {
 
   /** Visits every connection held, least recently active first (the close-wait watcher of live capture). */
   forEach(fn: (conn: Connection) => void): void {
-    for (let c = this.lruHead; c !== null; c = c.lruNext) fn(c);
+    // Up to the entries that exist now: whatever fn does, the walk stays bounded.
+    const end = this.actTail;
+    for (let i = this.actHead; i < end && i < this.actTail; i++) {
+      const slot = this.actSlot[i]!;
+      if (this.slotStamp[slot] === this.actStamp[i]) fn(this.conns[slot]!);
+    }
   }
 
   /** The connection the last segment went to, or null (it was a straggler of an emitted or evicted one). */
@@ -425,10 +442,9 @@ export class ConnectionTable {
   /** Emits every connection still held (end of the capture), oldest activity first. */
   flush(): void {
     const now = this.now;
-    while (this.lruHead !== null) {
-      const conn = this.lruHead;
+    for (let conn = this.oldest(null); conn !== null; conn = this.oldest(null)) {
       conn.inFinishedQueue = false;
-      this.remove(conn);
+      this.remove(conn, NO_TOMBSTONE);
       this.emit(conn, conn.finished ? 'finished' : 'end-of-capture', now);
       this.recycle(conn);
     }

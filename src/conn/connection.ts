@@ -1,7 +1,7 @@
 import type { TcpState } from '../classify/labels.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment } from '../decode/segment.js';
-import { EndpointTrack } from './endpoint.js';
-import { LadderTrace, NOTE, type NoteCode } from './ladder-trace.js';
+import { ENDPOINT_WORDS, ENDPOINT_WORDS_UNLOGGED, EndpointTrack } from './endpoint.js';
+import { LadderTrace, NOTE, TRACE_WORDS, type NoteCode } from './ladder-trace.js';
 import { makeResetter } from './resetter.js';
 import { seqAdd, seqAfter, seqAtOrAfter, seqBefore, seqDiff } from './seq.js';
 import { toSeconds } from './time.js';
@@ -12,6 +12,10 @@ const REPLY_RST_MAX_DELAY_S = 2;
 /** Window assumed for an end whose advertised window the capture has not shown. */
 const UNKNOWN_WINDOW = 65535;
 
+
+/** The trace of every connection that keeps none: empty, never written (Connection.traced guards each use). */
+const NO_TRACE = new LadderTrace(new Uint32Array(0));
+
 /** Well-known and registered service ports below this are taken as the server's when no handshake was seen. */
 const EPHEMERAL_FLOOR = 32768;
 
@@ -20,10 +24,48 @@ const EPHEMERAL_FLOOR = 32768;
  * `onSegment` is the only writer of state (smoltcp's model). It allocates nothing on the common path.
  */
 export class Connection {
-  readonly client = new EndpointTrack();
-  readonly server = new EndpointTrack();
-  readonly clientAddr = new Uint32Array(4);
-  readonly serverAddr = new Uint32Array(4);
+  /**
+   * Both ends' fields, the addresses, then the ladder trace, in one buffer: one allocation a connection, and a
+   * packet's work on its two ends stays within a few cache lines.
+   */
+  private readonly buffer: ArrayBuffer;
+  readonly client: EndpointTrack;
+  readonly server: EndpointTrack;
+  // --- what every packet reads or writes first (declared first: V8 lays fields out in this order, so they share
+  // the object's first cache lines)
+  readonly trace: LadderTrace;
+  /** Whether the ladder trace and the state logs follow the packets (off when no output reads them: the summary tables). */
+  readonly traced: boolean;
+  /** Whether `history` follows the segments (off when nothing will read Zeek's view: the summary tables). */
+  zeekTracked = true;
+  lastTime = 0;
+  lastSec = 0;
+  lastNs = 0;
+  lastFrame = 0;
+  /** Set once the connection has ended on the wire (both ends CLOSED/TIME_WAIT, an accepted RST, a refusal). */
+  finished = false;
+  // --- connection table links (owned by ConnectionTable)
+  /** Slot in the table's index (-1 when not held). */
+  slot = -1;
+  inFinishedQueue = false;
+  sawSynAck = false;
+
+  /**
+   * The client's and the server's address (IPv4 in word 0), views of the buffer made on first use: the table
+   * and the per-packet path read the words directly, so an open connection carries no view objects for them
+   * until its record is built.
+   */
+  get clientAddr(): Uint32Array {
+    return (this.clientAddrView ??= new Uint32Array(this.buffer, this.addrWord * 4, 4));
+  }
+  get serverAddr(): Uint32Array {
+    return (this.serverAddrView ??= new Uint32Array(this.buffer, this.addrWord * 4 + 16, 4));
+  }
+  private clientAddrView: Uint32Array | null = null;
+  private serverAddrView: Uint32Array | null = null;
+  /** The buffer as 32-bit words (the addresses and the ladder trace), and where the addresses begin. */
+  private readonly words: Uint32Array;
+  private readonly addrWord: number;
   clientPort = 0;
   serverPort = 0;
   ipVersion: 4 | 6 = 4;
@@ -33,18 +75,13 @@ export class Connection {
 
   midstream = false;
   sawSyn = false;
-  sawSynAck = false;
   sawHandshakeAck = false;
 
   firstSec = 0;
   firstNs = 0;
-  lastSec = 0;
-  lastNs = 0;
   tsDigits = 6;
   firstTime = 0;
-  lastTime = 0;
   firstFrame = 0;
-  lastFrame = 0;
 
   /** Who sent the first FIN or accepted RST (null until one did). */
   closer: 'client' | 'server' | null = null;
@@ -54,29 +91,39 @@ export class Connection {
   /** Packets that carried no new information for either end (exact duplicates, e.g. a SPAN port doubling frames). */
   duplicates = 0;
 
-  /** Set once the connection has ended on the wire (both ends CLOSED/TIME_WAIT, an accepted RST, a refusal). */
-  finished = false;
   finishedTime = -1;
 
-  readonly trace = new LadderTrace();
-  /** Zeek's view of the same segments: history letters, Zeek endpoint states, sequence-space sizes. */
-  readonly history = new ZeekHistory();
-  /** Whether `history` follows the segments (off when nothing will read Zeek's view: the summary tables). */
-  zeekTracked = true;
+  /**
+   * Zeek's view of the same segments: history letters, Zeek endpoint states, sequence-space sizes. Created on
+   * first use, so that runs that do not follow it (the summary tables) do not carry its two endpoints.
+   */
+  get history(): ZeekHistory {
+    return (this.zeekHistory ??= new ZeekHistory());
+  }
+  private zeekHistory: ZeekHistory | null = null;
 
-  // --- connection table links (owned by ConnectionTable)
+  // --- more connection table links
   id = 0;
   hash = 0;
-  bucketNext: Connection | null = null;
-  lruPrev: Connection | null = null;
-  lruNext: Connection | null = null;
-  inFinishedQueue = false;
 
   /**
    * Lives this object has had: connections are pooled and reused, so anything that holds on to one across the
    * table's emissions (the finished queue) remembers the generation it saw.
    */
   generation = 0;
+
+  /** A connection; `traced` false leaves out the ladder trace and the ends' state logs, and their storage. */
+  constructor(traced = true) {
+    this.traced = traced;
+    // Both ends' Float64 words, then the addresses (8 words), then the trace.
+    const ew = traced ? ENDPOINT_WORDS : ENDPOINT_WORDS_UNLOGGED;
+    this.addrWord = 4 * ew;
+    this.buffer = new ArrayBuffer(this.addrWord * 4 + 32 + (traced ? TRACE_WORDS * 4 : 0));
+    this.client = new EndpointTrack(new Float64Array(this.buffer, 0, ew));
+    this.server = new EndpointTrack(new Float64Array(this.buffer, ew * 8, ew));
+    this.words = new Uint32Array(this.buffer);
+    this.trace = traced ? new LadderTrace(this.words, this.addrWord + 8) : NO_TRACE;
+  }
 
   /** Back to the initial state for reuse (the table keeps a free list of connections). */
   reset(): void {
@@ -85,10 +132,9 @@ export class Connection {
     this.generation = gen + 1;
     this.client.reset();
     this.server.reset();
-    this.clientAddr.fill(0);
-    this.serverAddr.fill(0);
-    this.trace.reset();
-    this.history.reset();
+    this.words.fill(0, this.addrWord, this.addrWord + 8);
+    if (this.traced) this.trace.reset();
+    if (this.zeekHistory !== null) this.zeekHistory.reset();
   }
 
   /** Sets the key and roles from the first segment seen. Returns whether the segment's sender is the server. */
@@ -111,19 +157,17 @@ export class Connection {
       this.midstream = true;
     }
     if (senderIsServer) {
-      this.clientAddr.set(seg.dstAddr);
-      this.serverAddr.set(seg.srcAddr);
+      this.setAddresses(seg.dstAddr, seg.srcAddr);
       this.clientPort = seg.dstPort;
       this.serverPort = seg.srcPort;
     } else {
-      this.clientAddr.set(seg.srcAddr);
-      this.serverAddr.set(seg.dstAddr);
+      this.setAddresses(seg.srcAddr, seg.dstAddr);
       this.clientPort = seg.srcPort;
       this.serverPort = seg.dstPort;
     }
     this.firstSec = seg.tsSec;
     this.firstNs = seg.tsNs;
-    this.trace.baseSec = seg.tsSec;
+    if (this.traced) this.trace.baseSec = seg.tsSec;
     this.lastSec = seg.tsSec;
     this.lastNs = seg.tsNs;
     this.firstTime = toSeconds(seg.tsSec, seg.tsNs);
@@ -157,8 +201,23 @@ export class Connection {
   isFromServer(seg: TcpSegment): boolean {
     if (seg.srcPort !== this.serverPort || seg.dstPort !== this.clientPort) return false;
     const a = seg.srcAddr;
-    const s = this.serverAddr;
-    return a[0] === s[0] && a[1] === s[1] && a[2] === s[2] && a[3] === s[3];
+    const w = this.words;
+    const o = this.addrWord + 4;
+    return a[0] === w[o] && a[1] === w[o + 1] && a[2] === w[o + 2] && a[3] === w[o + 3];
+  }
+
+  /** Writes the addresses' words (element by element: cheaper than TypedArray.prototype.set for four). */
+  private setAddresses(client: Uint32Array, server: Uint32Array): void {
+    const w = this.words;
+    const o = this.addrWord;
+    w[o] = client[0]!;
+    w[o + 1] = client[1]!;
+    w[o + 2] = client[2]!;
+    w[o + 3] = client[3]!;
+    w[o + 4] = server[0]!;
+    w[o + 5] = server[1]!;
+    w[o + 6] = server[2]!;
+    w[o + 7] = server[3]!;
   }
 
   /** Feeds one segment of this connection. */
@@ -198,7 +257,7 @@ export class Connection {
 
     if (rst) {
       note = this.onRst(seg, snd, rcv, fromServer, t);
-      this.trace.add(seg.frame, seg.tsSec, seg.tsNs, fromServer, flags, note, seq, seg.ack, len, seg.window);
+      if (this.traced) this.trace.addSegment(seg, fromServer, note);
       return;
     }
 
@@ -364,7 +423,7 @@ export class Connection {
     snd.lastSegEndSeq = segEnd;
     snd.lastSegWasFin = fin;
 
-    this.trace.add(seg.frame, seg.tsSec, seg.tsNs, fromServer, flags, note, seq, seg.ack, len, seg.window);
+    if (this.traced) this.trace.addSegment(seg, fromServer, note);
   }
 
   private newData(snd: EndpointTrack, rcv: EndpointTrack, bytes: number, frame: number, t: number): void {
@@ -509,4 +568,4 @@ export class Connection {
 
 }
 
-const resetConnection = makeResetter(new Connection(), ['client', 'server', 'clientAddr', 'serverAddr', 'trace', 'history', 'generation']);
+const resetConnection = makeResetter(new Connection(), ['buffer', 'client', 'server', 'clientAddrView', 'serverAddrView', 'words', 'addrWord', 'trace', 'traced', 'zeekHistory', 'generation']);

@@ -1,9 +1,10 @@
 /**
  * A bounded trace of one connection's packets for the ladder diagram and the evidence: the first packets (the
  * handshake), the first control packets after it (FIN, RST, SYN), and the last packets (the teardown). Stored in
- * typed arrays, 8 words a packet, so that tracing costs no allocation per packet; the ring and the control list are
- * only allocated once a connection gets past its handshake, which keeps SYN floods cheap.
+ * typed array, 8 words a packet, so that tracing costs no allocation per packet.
  */
+
+import type { TcpSegment } from '../decode/segment.js';
 
 export const NOTE = {
   none: 0,
@@ -53,27 +54,57 @@ export interface TracedPacket {
   win: number;
 }
 
+/**
+ * Control and ring slots kept inline, in the connection's buffer: a short connection (handshake, a request and
+ * its answer, the teardown) fits, and only a longer one moves its control list or ring to an array of full size,
+ * once (the array stays with the pooled connection for its next lives).
+ */
+const CONTROL_INLINE = 3;
+const RING_INLINE = 4;
+const CONTROL_BASE = HEAD_SLOTS;
+const RING_BASE = HEAD_SLOTS + CONTROL_INLINE;
+/** 32-bit words of a trace's inline storage: the head, then the inline control and ring slots. */
+export const TRACE_WORDS = (HEAD_SLOTS + CONTROL_INLINE + RING_INLINE) * WORDS;
+
 export class LadderTrace {
-  private head = new Uint32Array(HEAD_SLOTS * WORDS);
+  /** Head slots first, then the inline control and ring slots: words of the connection's buffer from `base` on. */
+  private readonly words: Uint32Array;
+  private readonly base: number;
   private headN = 0;
-  private control: Uint32Array | null = null;
   private controlN = 0;
-  private ring: Uint32Array | null = null;
   private ringN = 0;
   private ringPos = 0;
+  /** Full-size control list and ring, allocated when a connection outgrows the inline slots, then kept for reuse. */
+  private control: Uint32Array | null = null;
+  private ring: Uint32Array | null = null;
+  /** The array nextSlot() chose. */
+  private target: Uint32Array;
+  /** Whether the control list and the ring are in their full-size arrays (this life of the connection). */
+  private controlOut = false;
+  private ringOut = false;
 
   /** Whole seconds of the connection's first packet: packet times are kept relative to it. */
   baseSec = 0;
 
-  /** Empties the trace for reuse, keeping its arrays (pooled connections allocate them once). */
+  /** A trace with its own storage, or over TRACE_WORDS words of `storage` from `base` on. */
+  constructor(storage?: Uint32Array, base = 0) {
+    this.words = storage ?? new Uint32Array(TRACE_WORDS);
+    this.base = base;
+    this.target = this.words;
+  }
+
+  /** Empties the trace for reuse, keeping its storage (pooled connections allocate it once). */
   reset(): void {
     this.baseSec = 0;
     this.headN = 0;
     this.controlN = 0;
     this.ringN = 0;
     this.ringPos = 0;
+    this.controlOut = false;
+    this.ringOut = false;
   }
 
+  /** Adds one packet (fields as TcpSegment has them). */
   add(
     frame: number,
     tsSec: number,
@@ -86,29 +117,92 @@ export class LadderTrace {
     len: number,
     win: number,
   ): void {
-    let arr: Uint32Array;
+    const o = this.nextSlot(flags);
+    this.write(this.target, o, frame, tsSec, tsNs, fromServer, flags, note, seq, ack, len, win);
+  }
+
+  /**
+   * Adds the segment's packet. Reads the fields itself rather than taking them as arguments: the sequence
+   * numbers above 2^31 are doubles, and passing doubles to a call that is not inlined boxes each one (garbage
+   * per packet).
+   */
+  addSegment(seg: TcpSegment, fromServer: boolean, note: NoteCode): void {
+    const o = this.nextSlot(seg.flags);
+    const arr = this.target;
+    arr[o] = seg.frame;
+    arr[o + 1] = this.relSeconds(seg.tsSec);
+    arr[o + 2] = seg.tsNs;
+    arr[o + 3] = (fromServer ? 0x8000_0000 : 0) | (note << 16) | (seg.flags & 0xffff);
+    arr[o + 4] = seg.seq;
+    arr[o + 5] = seg.ack;
+    arr[o + 6] = seg.payloadLen;
+    // The raw 16-bit window field: it always fits.
+    arr[o + 7] = seg.window;
+  }
+
+  /** The array (in `target`) and word offset of the slot for the next packet, by the keeping rule. */
+  private nextSlot(flags: number): number {
+    let arr = this.words;
     let slot: number;
     if (this.headN < HEAD_SLOTS) {
-      arr = this.head;
       slot = this.headN++;
-    } else {
+    } else if ((flags & 0x07) !== 0 && this.controlN < CONTROL_SLOTS) {
       // Control packets (SYN, FIN, RST) are pinned so that a long tail of keep-alives cannot push them out.
-      if ((flags & 0x07) !== 0 && this.controlN < CONTROL_SLOTS) {
-        arr = this.control ??= new Uint32Array(CONTROL_SLOTS * WORDS);
-        slot = this.controlN++;
+      if (!this.controlOut && this.controlN === CONTROL_INLINE) this.moveControlOut();
+      if (this.controlOut) {
+        arr = this.control!;
+        slot = this.controlN;
       } else {
-        arr = this.ring ??= new Uint32Array(RING_SLOTS * WORDS);
+        slot = CONTROL_BASE + this.controlN;
+      }
+      this.controlN++;
+    } else {
+      // The ring keeps the last RING_SLOTS packets. Inline it holds RING_INLINE; it moves out when it is full,
+      // before it would wrap, so that it keeps exactly what a full-size ring would.
+      if (!this.ringOut && this.ringN === RING_INLINE) this.moveRingOut();
+      if (this.ringOut) {
+        arr = this.ring!;
         slot = this.ringPos;
         this.ringPos = (this.ringPos + 1) % RING_SLOTS;
         if (this.ringN < RING_SLOTS) this.ringN++;
+      } else {
+        slot = RING_BASE + this.ringN;
+        this.ringN++;
+        this.ringPos = this.ringN;
       }
     }
-    this.write(arr, slot, frame, tsSec, tsNs, fromServer, flags, note, seq, ack, len, win);
+    this.target = arr;
+    return arr === this.words ? this.base + slot * WORDS : slot * WORDS;
+  }
+
+  /**
+   * Seconds relative to the connection's first packet, so that any 64-bit pcapng time fits the 32-bit word
+   * (read back signed; a connection spanning more than 68 years is clamped, only possible in a crafted file).
+   */
+  private relSeconds(tsSec: number): number {
+    const rel = tsSec - this.baseSec;
+    return rel > 0x7fff_ffff ? 0x7fff_ffff : rel < -0x8000_0000 ? 0x8000_0000 : rel >>> 0;
+  }
+
+  /** Copies the inline control slots to the full-size array (allocated once per connection object). */
+  private moveControlOut(): void {
+    const c = (this.control ??= new Uint32Array(CONTROL_SLOTS * WORDS));
+    const from = this.base + CONTROL_BASE * WORDS;
+    c.set(this.words.subarray(from, from + CONTROL_INLINE * WORDS));
+    this.controlOut = true;
+  }
+
+  /** Copies the inline ring slots (in order: the inline ring never wraps) to the full-size ring. */
+  private moveRingOut(): void {
+    const r = (this.ring ??= new Uint32Array(RING_SLOTS * WORDS));
+    const from = this.base + RING_BASE * WORDS;
+    r.set(this.words.subarray(from, from + RING_INLINE * WORDS));
+    this.ringOut = true;
   }
 
   private write(
     arr: Uint32Array,
-    slot: number,
+    o: number,
     frame: number,
     tsSec: number,
     tsNs: number,
@@ -120,12 +214,8 @@ export class LadderTrace {
     len: number,
     win: number,
   ): void {
-    const o = slot * WORDS;
     arr[o] = frame;
-    // Seconds relative to the connection's first packet, so that any 64-bit pcapng time fits the 32-bit word
-    // (read back signed; a connection spanning more than 68 years is clamped, only possible in a crafted file).
-    const rel = tsSec - this.baseSec;
-    arr[o + 1] = rel > 0x7fff_ffff ? 0x7fff_ffff : rel < -0x8000_0000 ? 0x8000_0000 : rel >>> 0;
+    arr[o + 1] = this.relSeconds(tsSec);
     arr[o + 2] = tsNs;
     arr[o + 3] = (fromServer ? 0x8000_0000 : 0) | (note << 16) | (flags & 0xffff);
     arr[o + 4] = seq;
@@ -134,20 +224,23 @@ export class LadderTrace {
     arr[o + 7] = win > 0xffff_ffff ? 0xffff_ffff : win;
   }
 
-  private regions(): [Uint32Array, number][] {
-    const out: [Uint32Array, number][] = [[this.head, this.headN]];
-    if (this.control) out.push([this.control, this.controlN]);
-    if (this.ring) out.push([this.ring, this.ringN]);
-    return out;
+  /** The used slots of each region: [array, word offset of its first slot, count]. */
+  private regions(): [Uint32Array, number, number][] {
+    const b = this.base;
+    return [
+      [this.words, b, this.headN],
+      this.controlOut ? [this.control!, 0, this.controlN] : [this.words, b + CONTROL_BASE * WORDS, this.controlN],
+      this.ringOut ? [this.ring!, 0, this.ringN] : [this.words, b + RING_BASE * WORDS, this.ringN],
+    ];
   }
 
   /** All kept packets in frame order, without duplicates. Allocates: called once, when the record is built. */
   packets(): TracedPacket[] {
     const seen = new Set<number>();
     const out: TracedPacket[] = [];
-    for (const [arr, n] of this.regions()) {
+    for (const [arr, first, n] of this.regions()) {
       for (let i = 0; i < n; i++) {
-        const o = i * WORDS;
+        const o = first + i * WORDS;
         const frame = arr[o]!;
         if (seen.has(frame)) continue;
         seen.add(frame);

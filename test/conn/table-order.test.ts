@@ -1,0 +1,125 @@
+/**
+ * The connection table's activity order and its trace option: eviction, forEach and flush go least recently
+ * active first; `trace: false` changes nothing a 'summary' record shows.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { synthesize, DEFAULT_SYNTH } from '../../bench/synth-capture.js';
+import { DEFAULT_ANALYZER_OPTIONS, type AnalyzerOptions } from '../../src/analysis/analyzer.js';
+import { analyzeCaptures } from '../../src/analysis/run.js';
+import { recordOf, verdictOf } from '../../src/classify/build-record.js';
+import { DEFAULT_CLASSIFIER_OPTIONS } from '../../src/classify/classifier.js';
+import type { ConnectionRecord } from '../../src/classify/record.js';
+import { ConnectionTable, DEFAULT_TABLE_OPTIONS, type ConnectionTableOptions, type EmitReason } from '../../src/conn/connection-table.js';
+import { newTcpSegment, TCP_ACK, TCP_SYN, type TcpSegment } from '../../src/decode/segment.js';
+
+const SERVER = 0xc0000202; // 192.0.2.2
+const CLIENT = 0xc0000201; // 192.0.2.1
+
+/** A segment from client port `cport` to the server's port 80 (or back), at `t` seconds. */
+function seg(s: TcpSegment, cport: number, flags: number, t: number, frame: number, fromServer = false): TcpSegment {
+  s.ipVersion = 4;
+  s.srcAddr.fill(0);
+  s.dstAddr.fill(0);
+  s.srcAddr[0] = fromServer ? SERVER : CLIENT;
+  s.dstAddr[0] = fromServer ? CLIENT : SERVER;
+  s.srcPort = fromServer ? 80 : cport;
+  s.dstPort = fromServer ? cport : 80;
+  s.flags = flags;
+  s.seq = 1000 + cport;
+  s.ack = fromServer ? 1001 + cport : 0;
+  s.tsSec = t;
+  s.tsNs = 0;
+  s.frame = frame;
+  return s;
+}
+
+function table(opts: Partial<ConnectionTableOptions>, out: [number, EmitReason][]): ConnectionTable {
+  return new ConnectionTable({ ...DEFAULT_TABLE_OPTIONS, ...opts }, (c, reason) => void out.push([c.clientPort, reason]));
+}
+
+describe('connection table activity order', () => {
+  it('forEach and flush go least recently active first; a packet moves its connection to the end', () => {
+    const out: [number, EmitReason][] = [];
+    const t = table({}, out);
+    const s = newTcpSegment();
+    for (const [i, p] of [40001, 40002, 40003].entries()) t.onSegment(seg(s, p, TCP_SYN, 100 + i * 0.1, i + 1));
+    // The first connection answers: it becomes the most recently active.
+    t.onSegment(seg(s, 40001, TCP_SYN | TCP_ACK, 100.5, 4, true));
+    const seen: number[] = [];
+    t.forEach((c) => seen.push(c.clientPort));
+    assert.deepEqual(seen, [40002, 40003, 40001]);
+    // Many packets of one connection in a row change nothing for the others.
+    for (let i = 0; i < 5; i++) t.onSegment(seg(s, 40003, TCP_ACK, 100.6 + i * 0.01, 5 + i));
+    seen.length = 0;
+    t.forEach((c) => seen.push(c.clientPort));
+    assert.deepEqual(seen, [40002, 40001, 40003]);
+    t.flush();
+    assert.deepEqual(out, [[40002, 'end-of-capture'], [40001, 'end-of-capture'], [40003, 'end-of-capture']]);
+    assert.equal(t.size, 0);
+  });
+
+  it('beyond maxConnections the least recently active is evicted, and its later packets count against it', () => {
+    const out: [number, EmitReason][] = [];
+    const t = table({ maxConnections: 3 }, out);
+    const s = newTcpSegment();
+    let frame = 0;
+    for (let i = 0; i < 200; i++) {
+      // Connection 40000 + i opens; every tenth packet refreshes the oldest one still held, 40000 + i - 2.
+      t.onSegment(seg(s, 40000 + i, TCP_SYN, 100 + i, ++frame));
+      if (i >= 2 && i % 10 === 0) t.onSegment(seg(s, 40000 + i - 2, TCP_SYN, 100 + i + 0.5, ++frame));
+      assert.ok(t.size <= 3);
+    }
+    // The refreshed connection outlives the one opened after it.
+    const evicted = out.filter(([, r]) => r === 'evicted').map(([p]) => p);
+    assert.equal(evicted.length, 197);
+    assert.ok(evicted.indexOf(40009) < evicted.indexOf(40008), 'refreshed 40008 is evicted after 40009');
+    const before = t.packetsOfEvicted;
+    t.onSegment(seg(s, 40000, TCP_ACK, 400, ++frame));
+    assert.equal(t.packetsOfEvicted, before + 1);
+    assert.equal(t.size, 3);
+  });
+});
+
+async function records(file: string, opts: AnalyzerOptions): Promise<ConnectionRecord[]> {
+  const out: ConnectionRecord[] = [];
+  await analyzeCaptures([file], opts, { onRecord: (r) => void out.push(r) });
+  return out;
+}
+
+describe('table option trace: false', () => {
+  it("gives the same 'summary' records as with the trace, also under eviction", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'teardown-trace-'));
+    try {
+      const file = path.join(dir, 'synth.pcap');
+      synthesize({ ...DEFAULT_SYNTH, out: file, connections: 2000, duration: 30, seed: 11 });
+      for (const maxConnections of [100_000, 150]) {
+        const base: AnalyzerOptions = { ...DEFAULT_ANALYZER_OPTIONS, detail: 'summary', table: { ...DEFAULT_ANALYZER_OPTIONS.table, maxConnections } };
+        const traced = await records(file, base);
+        const untraced = await records(file, { ...base, table: { ...base.table, trace: false } });
+        assert.equal(traced.length, 2000);
+        assert.deepEqual(untraced, traced);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps no ladder and no state changes (a full record of it has neither)', () => {
+    const got: ConnectionRecord[] = [];
+    const t = new ConnectionTable({ ...DEFAULT_TABLE_OPTIONS, trace: false }, (c) => {
+      got.push(recordOf(c, verdictOf(c, DEFAULT_CLASSIFIER_OPTIONS, { captureEnd: 200, reason: 'end-of-capture' }), 'full'));
+    });
+    const s = newTcpSegment();
+    t.onSegment(seg(s, 40001, TCP_SYN, 100, 1));
+    t.onSegment(seg(s, 40001, TCP_SYN | TCP_ACK, 100.1, 2, true));
+    t.flush();
+    assert.equal(got.length, 1);
+    assert.deepEqual(got[0]!.ladder, []);
+    assert.deepEqual(got[0]!.endpoints.client.states, []);
+    assert.equal(got[0]!.packets.client + got[0]!.packets.server, 2);
+  });
+});

@@ -1,0 +1,131 @@
+/**
+ * The connection table's tuple index: open addressing with backward-shift deletion. Checked against a plain Map
+ * over many random inserts and removals, with hashes forced to collide so that long probe runs wrap around the
+ * array and removals shift entries back.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { TupleIndex, tupleHash } from '../../src/conn/tuple-index.js';
+import { newTcpSegment, type TcpSegment } from '../../src/decode/segment.js';
+
+interface Tuple {
+  v6: boolean;
+  client: number[];
+  server: number[];
+  cport: number;
+  sport: number;
+}
+
+function key(t: Tuple): string {
+  return `${t.v6}|${t.client.join('.')}|${t.cport}|${t.server.join('.')}|${t.sport}`;
+}
+
+/** A segment of the tuple, from the client (or from the server). */
+function segOf(seg: TcpSegment, t: Tuple, fromServer: boolean): TcpSegment {
+  seg.ipVersion = t.v6 ? 6 : 4;
+  seg.srcAddr.set(fromServer ? t.server : t.client);
+  seg.dstAddr.set(fromServer ? t.client : t.server);
+  seg.srcPort = fromServer ? t.sport : t.cport;
+  seg.dstPort = fromServer ? t.cport : t.sport;
+  return seg;
+}
+
+/** A deterministic generator (mulberry32), so that a failure can be replayed. */
+function rng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('TupleIndex', () => {
+  it('finds a tuple from both directions and says which', () => {
+    const idx = new TupleIndex();
+    const seg = newTcpSegment();
+    const t: Tuple = { v6: false, client: [0xc0000201, 0, 0, 0], server: [0xc0000202, 0, 0, 0], cport: 40000, sport: 443 };
+    const h = tupleHash(segOf(seg, t, false));
+    assert.equal(tupleHash(segOf(seg, t, true)), h, 'the hash is the same both ways');
+    idx.insert(h, 7, 4, t.client, t.server, t.cport, t.sport);
+    assert.equal(idx.find(segOf(seg, t, false), h), 7);
+    assert.equal(idx.dir, 0);
+    assert.equal(idx.find(segOf(seg, t, true), h), 7);
+    assert.equal(idx.dir, 1);
+    // Same addresses and ports over IPv6: another tuple.
+    const t6 = { ...t, v6: true };
+    assert.equal(idx.find(segOf(seg, t6, false), h), -1);
+    // Swapped ports only: another tuple.
+    assert.equal(idx.find(segOf(seg, { ...t, cport: 443, sport: 40000 }, false), h), -1);
+  });
+
+  for (const hashes of [3, 1 << 30]) {
+    it(`matches a Map over 20 000 random inserts and removals (${hashes === 3 ? 'three colliding hashes' : 'spread hashes'})`, () => {
+      const rand = rng(hashes);
+      const idx = new TupleIndex(16);
+      const seg = newTcpSegment();
+      const ref = new Map<string, { t: Tuple; hash: number; value: number }>();
+      const held: string[] = [];
+      let nextValue = 0;
+      for (let step = 0; step < 20_000; step++) {
+        if (held.length === 0 || rand() < 0.55) {
+          const v6 = rand() < 0.3;
+          const word = () => (rand() * 8) >>> 0; // few distinct words: tuples that differ in one place
+          const t: Tuple = {
+            v6,
+            client: [word(), v6 ? word() : 0, 0, v6 ? word() : 0],
+            server: [word(), 0, v6 ? word() : 0, 0],
+            cport: (rand() * 4) >>> 0,
+            sport: (rand() * 4) >>> 0,
+          };
+          const k = key(t);
+          if (ref.has(k)) continue;
+          // Also the reverse tuple is the same connection: skip it when held, and skip a tuple that is its own
+          // reverse (same address and port at both ends: either direction matches, and find says 0).
+          const rk = key({ ...t, client: t.server, server: t.client, cport: t.sport, sport: t.cport });
+          if (ref.has(rk) || rk === k) continue;
+          const hash = (rand() * hashes) | 0;
+          const value = nextValue++;
+          idx.insert(hash, value, v6 ? 6 : 4, t.client, t.server, t.cport, t.sport);
+          ref.set(k, { t, hash, value });
+          held.push(k);
+        } else {
+          const i = (rand() * held.length) >>> 0;
+          const k = held[i]!;
+          held[i] = held[held.length - 1]!;
+          held.pop();
+          const e = ref.get(k)!;
+          ref.delete(k);
+          assert.equal(idx.remove(e.hash, e.value), true);
+          assert.equal(idx.remove(e.hash, e.value), false, 'gone after removal');
+          assert.equal(idx.find(segOf(seg, e.t, false), e.hash), -1);
+        }
+        assert.equal(idx.count, ref.size);
+        if (step % 97 === 0) {
+          for (const e of ref.values()) {
+            const fromServer = rand() < 0.5;
+            assert.equal(idx.find(segOf(seg, e.t, fromServer), e.hash), e.value);
+            assert.equal(idx.dir, fromServer ? 1 : 0);
+          }
+        }
+      }
+    });
+  }
+
+  it('overwrite and setValueAt change an entry in place, where find left it', () => {
+    const idx = new TupleIndex();
+    const seg = newTcpSegment();
+    const t: Tuple = { v6: false, client: [1, 0, 0, 0], server: [2, 0, 0, 0], cport: 1000, sport: 80 };
+    const h = 12345;
+    idx.insert(h, 1, 4, t.client, t.server, t.cport, t.sport);
+    assert.equal(idx.find(segOf(seg, t, false), h), 1);
+    idx.setValueAt(idx.at, 9);
+    assert.equal(idx.find(segOf(seg, t, false), h), 9);
+    // The tuple changes hands with its roles reversed: the old server is the new client.
+    idx.overwrite(idx.at, 4, 4, t.server, t.client, t.sport, t.cport);
+    assert.equal(idx.find(segOf(seg, t, true), h), 4);
+    assert.equal(idx.dir, 0, 'the old server now sends as the client');
+    assert.equal(idx.count, 1);
+  });
+});

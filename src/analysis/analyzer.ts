@@ -63,7 +63,9 @@ export class Analyzer {
     onClassified?: (c: ClassifiedConnection) => void,
   ) {
     this.consume = onRecord !== null ? (c) => onRecord(c.record()) : onClassified!;
-    this.table = new ConnectionTable(opts.table, (conn, reason, now) => this.emit(conn, reason, now));
+    // Summary records carry no ladder and no state lists: the table need not keep them (a third of a connection).
+    const table = opts.detail === 'summary' ? { ...opts.table, trace: false } : opts.table;
+    this.table = new ConnectionTable(table, (conn, reason, now) => this.emit(conn, reason, now));
   }
 
   /** The TCP segment of the last frame ingested (valid until the next call; meaningful when ingest returned a connection). */

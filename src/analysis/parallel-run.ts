@@ -40,11 +40,19 @@ export function defaultJobs(cap = 4): number {
   return Math.max(1, Math.min(cap, cores));
 }
 
+/** Young-generation size of a worker, MB (measured: 4 MB costs time, 16 MB adds 25 MB of peak for 2 workers). */
+export const WORKER_YOUNG_GENERATION_MB = 6;
+
 type Done = Extract<ShardMessage, { type: 'done' }>;
 
 function runWorker(job: ShardJob, onProgress?: ParallelRunOptions['onProgress']): Promise<Done> {
   return new Promise((resolve, reject) => {
-    const w = new Worker(path.join(__dirname, 'shard-worker.js'), { workerData: { kind: 'teardown-shard', job } });
+    const w = new Worker(path.join(__dirname, 'shard-worker.js'), {
+      workerData: { kind: 'teardown-shard', job },
+      // A small young generation: the workers allocate little per connection, and V8's default (tens of MB per
+      // isolate) would be most of what a second thread adds to the peak (docs/performance.md).
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+    });
     let settled = false;
     w.on('message', (m: ShardMessage) => {
       if (m.type === 'progress') onProgress?.(m.read, m.total, m.frames);

@@ -100,12 +100,13 @@ export function forceGc(): (() => void) | null {
   return gcFn;
 }
 
+/** What the run holds: the JS heap, and the ArrayBuffers where connections keep their state (and the reader its chunks). */
 function heapUsed(): number {
-  return v8.getHeapStatistics().used_heap_size;
+  return v8.getHeapStatistics().used_heap_size + process.memoryUsage().arrayBuffers;
 }
 
 /**
- * Heap bound of one case. The pipeline holds, per run: the reader's buffers (outside the JS heap), one decoder
+ * Heap bound of one case (JS heap and ArrayBuffers). The pipeline holds, per run: the reader's buffers, one decoder
  * with fixed scratch state and at most 256 pending fragment datagrams, and the connection table: at most
  * maxConnections + 1 connections (about 3 KiB each with the ladder trace, measured) and as many tombstones. So
  * the live heap is bounded by a constant plus a term in the connections held, never by the input's size. The

@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CaptureError } from '../capture/raw-packet.js';
 import { mergeTableDigest, type TableDigest } from '../output/table-digest.js';
+import { ranksAt } from './frame-bitmap.js';
 import type { AnalyzerOptions } from './analyzer.js';
 import type { FilterArgs } from './record-filter.js';
 import type { RunResult } from './run.js';
@@ -74,18 +75,6 @@ function runWorker(job: ShardJob, onProgress?: ParallelRunOptions['onProgress'])
   });
 }
 
-/** Elements of the ascending `a` that are ≤ x. */
-function countAtMost(a: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (a[mid]! <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /** Runs the shards and merges what they found. Files must be files (standard input cannot be read twice). */
 export async function analyzeCapturesInParallel(files: string[], opts: AnalyzerOptions, p: ParallelRunOptions): Promise<ParallelRunResult> {
   const n = Math.max(2, Math.floor(p.jobs));
@@ -113,12 +102,11 @@ export async function analyzeCapturesInParallel(files: string[], opts: AnalyzerO
   // Connection ids as one pass numbers them: a connection's id is the count of connections, in every shard, that
   // began at its first frame or before (one frame begins at most one connection).
   for (const d of done) {
+    const ids = new Array<number>(d.keptFirstFrames.length).fill(0);
+    for (const other of done) ranksAt(other.began, d.keptFirstFrames).forEach((n, i) => (ids[i]! += n));
     d.digest.abnormal.kept.forEach((r, i) => {
-      const frame = d.keptFirstFrames[i]!;
-      let id = 0;
-      for (const other of done) id += countAtMost(other.firstFrames, frame);
-      r.id = id;
-      r.tcpStream = id - 1;
+      r.id = ids[i]!;
+      r.tcpStream = ids[i]! - 1;
     });
   }
   const first = done[0]!;

@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { RunSummary } from '../output/run-summary.js';
 import { addToTableDigest, newTableDigest, type TableDigest } from '../output/table-digest.js';
 import type { AnalyzerOptions } from './analyzer.js';
+import { FrameBitmap, framesOfRanks } from './frame-bitmap.js';
 import { classifiedFilter, type FilterArgs } from './record-filter.js';
 import { analyzeCaptures } from './run.js';
 
@@ -30,8 +31,8 @@ export type ShardMessage =
     digest: TableDigest;
     /** The frame each record of digest.abnormal.kept began at (its first packet), in the same order. */
     keptFirstFrames: number[];
-    /** Frame of each connection's first packet, ascending: the shard's connection ids 1, 2, … in order. */
-    firstFrames: Float64Array;
+    /** The frames at which the shard's connections began (FrameBitmap words). */
+    began: Uint32Array;
   }
   | { type: 'failed'; message: string };
 
@@ -41,11 +42,11 @@ const PROGRESS_INTERVAL_MS = 100;
 async function runShard(job: ShardJob): Promise<ShardMessage> {
   const digest = newTableDigest(job.abnormalLimit);
   const keep = classifiedFilter(job.filter);
-  const firstFrames: number[] = [];
+  const began = new FrameBitmap();
   let lastProgress = 0;
   const result = await analyzeCaptures(job.files, job.opts, {
     onClassified: (c) => {
-      firstFrames.push(c.conn.firstFrame);
+      began.set(c.conn.firstFrame);
       addToTableDigest(digest, c, keep);
     },
     onProgress: job.progress
@@ -57,7 +58,6 @@ async function runShard(job: ShardJob): Promise<ShardMessage> {
       }
       : undefined,
   });
-  const frames = Float64Array.from(firstFrames).sort();
   return {
     type: 'done',
     summary: result.summary,
@@ -65,15 +65,15 @@ async function runShard(job: ShardJob): Promise<ShardMessage> {
     problems: result.problems,
     digest,
     // The records kept carry this shard's ids, which count its connections in the order they began.
-    keptFirstFrames: digest.abnormal.kept.map((r) => frames[r.id - 1]!),
-    firstFrames: frames,
+    keptFirstFrames: framesOfRanks(began.words, digest.abnormal.kept.map((r) => r.id)),
+    began: began.words,
   };
 }
 
 if (parentPort !== null && (workerData as { kind?: string } | null)?.kind === 'teardown-shard') {
   const port = parentPort;
   runShard((workerData as { job: ShardJob }).job).then(
-    (msg) => port.postMessage(msg, msg.type === 'done' ? [msg.firstFrames.buffer as ArrayBuffer] : []),
+    (msg) => port.postMessage(msg, msg.type === 'done' ? [msg.began.buffer as ArrayBuffer] : []),
     (err: unknown) => port.postMessage({ type: 'failed', message: String((err as Error)?.stack ?? err) } satisfies ShardMessage),
   );
 }

@@ -7,6 +7,7 @@ import type { ClassifiedConnection } from '../classify/classified.js';
 import { ENDINGS, isAbnormal, type Ending } from '../classify/labels.js';
 import type { ConnectionRecord, Endpoint } from '../classify/record.js';
 import { colors, formatCount, formatDuration, formatEndpoint, glyphs, plural, sanitize, toAscii } from './format.js';
+import { addToSketch, exactMedian, mergeSketch, newMedianSketch, sketchMedian, type MedianSketch } from './median-sketch.js';
 import { newTable } from './table-style.js';
 
 export interface ServiceStats {
@@ -16,8 +17,8 @@ export interface ServiceStats {
   total: number;
   abnormal: number;
   byEnding: Map<Ending, number>;
-  /** closeWaitMs of the connections that have one (for the median). */
-  closeWaits: number[];
+  /** closeWaitMs of the connections that have one (for the median; bounded, see median-sketch.ts). */
+  closeWaits: MedianSketch;
 }
 
 /** Per-service counts, filled one record at a time (only numbers are kept, never the records). */
@@ -49,13 +50,13 @@ function addServiceCounts(
   let s = t.services.get(key);
   if (s === undefined) {
     const ep = server();
-    s = { server: { ip: ep.ip, port: ep.port }, key: formatEndpoint(ep), total: 0, abnormal: 0, byEnding: new Map(), closeWaits: [] };
+    s = { server: { ip: ep.ip, port: ep.port }, key: formatEndpoint(ep), total: 0, abnormal: 0, byEnding: new Map(), closeWaits: newMedianSketch() };
     t.services.set(key, s);
   }
   s.total++;
   if (isAbnormal(ending)) s.abnormal++;
   s.byEnding.set(ending, (s.byEnding.get(ending) ?? 0) + 1);
-  if (closeWaitMs !== null) s.closeWaits.push(closeWaitMs);
+  if (closeWaitMs !== null) addToSketch(s.closeWaits, closeWaitMs);
 }
 
 /** Merges a tally filled elsewhere (another worker's share of the connections) into `t`. */
@@ -69,7 +70,7 @@ export function mergeServiceTally(t: ServiceTally, other: ServiceTally): void {
     s.total += o.total;
     s.abnormal += o.abnormal;
     for (const [e, n] of o.byEnding) s.byEnding.set(e, (s.byEnding.get(e) ?? 0) + n);
-    for (const ms of o.closeWaits) s.closeWaits.push(ms);
+    mergeSketch(s.closeWaits, o.closeWaits);
   }
 }
 
@@ -80,12 +81,7 @@ export function tallyServices(records: Iterable<ConnectionRecord>): ServiceTally
 }
 
 /** The median (mean of the two middle values for an even count), or null for no values. */
-export function median(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = values.slice().sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
+export const median = exactMedian;
 
 /** Services ordered for the table: most abnormal endings first, then most connections, then by name. */
 export function rankServices(t: ServiceTally): ServiceStats[] {
@@ -138,7 +134,7 @@ export function renderServiceTable(
       if (n === 0) row.push(c.dim('0'));
       else row.push(isAbnormal(e) ? c.bold(c.red(formatCount(n))) : formatCount(n));
     }
-    const m = median(s.closeWaits);
+    const m = sketchMedian(s.closeWaits);
     row.push(m === null ? g.dash : formatDuration(m));
     table.push(row);
   }

@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { addToSketch, EXACT_VALUES, exactMedian, mergeSketch, newMedianSketch, sketchMedian, type MedianSketch } from '../../src/output/median-sketch.js';
+
+/** A seeded PRNG (mulberry32), so that a failure can be replayed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Durations spread over nine decades (1 µs to 20 min, in ms), as close-waits are. */
+function durations(n: number, seed: number): number[] {
+  const r = prng(seed);
+  return Array.from({ length: n }, () => 10 ** (r() * 9 - 3));
+}
+
+function sketchOf(values: number[]): MedianSketch {
+  const s = newMedianSketch();
+  for (const v of values) addToSketch(s, v);
+  return s;
+}
+
+describe('median sketch', () => {
+  it('is exact up to EXACT_VALUES values', () => {
+    for (const n of [1, 2, 3, 10, EXACT_VALUES - 1, EXACT_VALUES]) {
+      const v = durations(n, n);
+      assert.equal(sketchMedian(sketchOf(v)), exactMedian(v), `${n} values`);
+    }
+    assert.equal(sketchMedian(newMedianSketch()), null);
+  });
+
+  it('beyond them, is within 0.5 % of the exact median, for odd and even counts', () => {
+    for (const [n, seed] of [[EXACT_VALUES + 1, 1], [EXACT_VALUES + 2, 2], [10_001, 3], [100_000, 4]] as const) {
+      const v = durations(n, seed);
+      const s = sketchOf(v);
+      assert.equal(s.exact, null, 'switched to the histogram');
+      const got = sketchMedian(s)!;
+      const want = exactMedian(v)!;
+      assert.ok(Math.abs(got - want) <= want * 0.005 + 1e-12, `${n} values: ${got} vs ${want}`);
+    }
+  });
+
+  it('values under a microsecond count as zero; many equal values give that value within 0.5 %', () => {
+    const s = sketchOf([...new Array(EXACT_VALUES + 1).fill(0.0001), 5, 6]);
+    assert.equal(sketchMedian(s), 0);
+    const t = sketchOf(new Array(5000).fill(1.5));
+    assert.ok(Math.abs(sketchMedian(t)! - 1.5) <= 1.5 * 0.005);
+  });
+
+  it('merging shares gives what one sketch of every value gives', () => {
+    const r = prng(9);
+    for (const n of [10, EXACT_VALUES, EXACT_VALUES + 50, 20_000]) {
+      const v = durations(n, n + 100);
+      const parts: number[][] = [[], [], []];
+      for (const x of v) parts[Math.floor(r() * 3)]!.push(x);
+      const merged = sketchOf(parts[0]!);
+      mergeSketch(merged, sketchOf(parts[1]!));
+      mergeSketch(merged, sketchOf(parts[2]!));
+      const whole = sketchOf(v);
+      assert.equal(merged.count, whole.count);
+      assert.equal(sketchMedian(merged), sketchMedian(whole), `${n} values`);
+    }
+  });
+
+  it('memory does not grow with the number of values', () => {
+    const s = newMedianSketch();
+    const r = prng(5);
+    for (let i = 0; i < 1_000_000; i++) addToSketch(s, 10 ** (r() * 9 - 3));
+    // Nine decades in buckets 1 % wide: about 2,100 buckets, whatever the count.
+    assert.ok(s.buckets!.size < 2200, `${s.buckets!.size} buckets`);
+  });
+});

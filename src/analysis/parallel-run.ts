@@ -46,16 +46,17 @@ export const WORKER_YOUNG_GENERATION_MB = 6;
 
 type Done = Extract<ShardMessage, { type: 'done' }>;
 
-function runWorker(job: ShardJob, onProgress?: ParallelRunOptions['onProgress']): Promise<Done> {
-  return new Promise((resolve, reject) => {
-    const w = new Worker(path.join(__dirname, 'shard-worker.js'), {
-      workerData: { kind: 'teardown-shard', job },
-      // A small young generation: the workers allocate little per connection, and V8's default (tens of MB per
-      // isolate) would be most of what a second thread adds to the peak (docs/performance.md).
-      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
-    });
+/** Starts one shard's worker; `done` settles with its result, or with its failure. */
+function startWorker(job: ShardJob, onProgress?: ParallelRunOptions['onProgress']): { worker: Worker; done: Promise<Done> } {
+  const worker = new Worker(path.join(__dirname, 'shard-worker.js'), {
+    workerData: { kind: 'teardown-shard', job },
+    // A small young generation: the workers allocate little per connection, and V8's default (tens of MB per
+    // isolate) would be most of what a second thread adds to the peak (docs/performance.md).
+    resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+  });
+  const done = new Promise<Done>((resolve, reject) => {
     let settled = false;
-    w.on('message', (m: ShardMessage) => {
+    worker.on('message', (m: ShardMessage) => {
       if (m.type === 'progress') onProgress?.(m.read, m.total, m.frames);
       else if (m.type === 'done') {
         settled = true;
@@ -65,14 +66,15 @@ function runWorker(job: ShardJob, onProgress?: ParallelRunOptions['onProgress'])
         reject(new Error(`analysis worker failed: ${m.message}`));
       }
     });
-    w.on('error', (err) => {
+    worker.on('error', (err) => {
       settled = true;
       reject(err);
     });
-    w.on('exit', (code) => {
+    worker.on('exit', (code) => {
       if (!settled) reject(new Error(`analysis worker exited with code ${code} before it finished`));
     });
   });
+  return { worker, done };
 }
 
 /** Runs the shards and merges what they found. Files must be files (standard input cannot be read twice). */
@@ -97,7 +99,15 @@ export async function analyzeCapturesInParallel(files: string[], opts: AnalyzerO
       progress: i === 0 && p.onProgress !== undefined,
     });
   }
-  const done = await Promise.all(jobs.map((j) => runWorker(j, p.onProgress)));
+  const started = jobs.map((j) => startWorker(j, p.onProgress));
+  let done: Done[];
+  try {
+    done = await Promise.all(started.map((w) => w.done));
+  } catch (err) {
+    // One share failed: the others' work is moot.
+    await Promise.all(started.map((w) => w.worker.terminate()));
+    throw err;
+  }
 
   // Connection ids as one pass numbers them: a connection's id is the count of connections, in every shard, that
   // began at its first frame or before (one frame begins at most one connection).

@@ -40,6 +40,8 @@ export interface AbnormalCollector {
   readonly limit: number;
   kept: ConnectionRecord[];
   total: number;
+  /** The whole seconds of the last kept record's start, remembered with that record (see addClassifiedToAbnormal). */
+  cutoff?: { record: ConnectionRecord; sec: number };
 }
 
 export function newAbnormalCollector(limit = DEFAULT_ABNORMAL_LIMIT): AbnormalCollector {
@@ -57,7 +59,21 @@ export function addToAbnormal(col: AbnormalCollector, r: ConnectionRecord): void
 export function addClassifiedToAbnormal(col: AbnormalCollector, c: ClassifiedConnection): void {
   if (!isAbnormal(c.ending)) return;
   col.total++;
+  // Once the list is full, most connections start seconds after its last entry: tell so from the numbers, without
+  // writing the start time as text.
+  const kept = col.kept;
+  if (kept.length >= col.limit && kept.length > 0) {
+    const last = kept[kept.length - 1]!;
+    if (col.cutoff?.record !== last) col.cutoff = { record: last, sec: wholeSecondsOf(last.start) };
+    if (c.conn.firstSec > col.cutoff.sec) return;
+  }
   if (earlierThanKept(col, c.start(), c.id)) insertKept(col, c.record());
+}
+
+/** The whole epoch seconds of a start as records write it (ISO 8601, or "@" and seconds); NaN when unreadable. */
+function wholeSecondsOf(start: string): number {
+  if (start.startsWith('@')) return Math.floor(Number(start.slice(1)));
+  return Date.parse(`${start.slice(0, 19)}Z`) / 1000;
 }
 
 /** Would a record with this start and id be among the `limit` earliest? */

@@ -6,6 +6,11 @@ export interface Shard {
   count: number;
 }
 
+/**
+ * Another mix than the connection table's tuple index uses (other constants), on purpose: were a shard picked by
+ * the index's own hash, every tuple of a shard would share the hash's low bits and crowd into a fraction of the
+ * shard's index.
+ */
 function endpointMix(addr: Uint32Array, port: number): number {
   let h = Math.imul(port ^ 0x27d4eb2f, 0x165667b1);
   h = Math.imul(h ^ addr[0]!, 0x9e3779b1);

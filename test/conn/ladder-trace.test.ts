@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LadderTrace, NOTE } from '../../src/conn/ladder-trace.js';
 import { newTcpSegment, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../../src/decode/segment.js';
+import { prng as rng } from '../capture/capture-helpers.js';
 
 /** The frames the rule keeps, in frame order (frames are 1..n in packet order). */
 function expectedFrames(flags: number[]): number[] {
@@ -23,16 +24,6 @@ function expectedFrames(flags: number[]): number[] {
   });
   keep.push(...rest.slice(-16));
   return keep.sort((a, b) => a - b);
-}
-
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('LadderTrace', () => {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TupleIndex, tupleHash } from '../../src/conn/tuple-index.js';
 import { newTcpSegment, type TcpSegment } from '../../src/decode/segment.js';
+import { prng as rng } from '../capture/capture-helpers.js';
 
 interface Tuple {
   v6: boolean;
@@ -28,17 +29,6 @@ function segOf(seg: TcpSegment, t: Tuple, fromServer: boolean): TcpSegment {
   seg.srcPort = fromServer ? t.sport : t.cport;
   seg.dstPort = fromServer ? t.cport : t.sport;
   return seg;
-}
-
-/** A deterministic generator (mulberry32), so that a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('TupleIndex', () => {

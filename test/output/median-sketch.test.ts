@@ -1,18 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { addToSketch, EXACT_VALUES, exactMedian, mergeSketch, newMedianSketch, sketchMedian, type MedianSketch } from '../../src/output/median-sketch.js';
-
-/** A seeded PRNG (mulberry32), so that a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../capture/capture-helpers.js';
 
 /** Durations spread over nine decades (1 µs to 20 min, in ms), as close-waits are. */
 function durations(n: number, seed: number): number[] {

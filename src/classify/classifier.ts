@@ -51,6 +51,27 @@ const SYN_RTO_INIT_S = 1;
 /** Slack for timer inference: timers fire late and captures add delay. */
 const TIMER_SLACK_S = 0.5;
 
+/**
+ * The evidence frames ascending, each once, without the "none" (≤ 0) entries. In place, by insertion: a handful
+ * of frames per connection, for every connection of a run (a Set and a sorted copy each took a tenth of the
+ * classifier's time).
+ */
+function framesInOrder(frames: number[]): number[] {
+  let n = 0;
+  for (let i = 0; i < frames.length; i++) {
+    const f = frames[i]!;
+    if (!(f > 0)) continue;
+    let j = n;
+    while (j > 0 && frames[j - 1]! > f) j--;
+    if (j > 0 && frames[j - 1] === f) continue;
+    for (let k = n; k > j; k--) frames[k] = frames[k - 1]!;
+    frames[j] = f;
+    n++;
+  }
+  frames.length = n;
+  return frames;
+}
+
 /** Seconds to milliseconds (µs precision). Never negative: with a capture clock stepping back, an interval is 0. */
 function ms(seconds: number): number {
   return seconds > 0 ? Math.round(seconds * 1e6) / 1e3 : 0;
@@ -145,7 +166,7 @@ export function classify(conn: Connection, opts: ClassifierOptions, ctx: Classif
   else classifyWithoutReset(conn, opts, ctx, v);
 
   if (c.outOfWindowRsts + s.outOfWindowRsts > 0) v.facts.outOfWindowRsts = c.outOfWindowRsts + s.outOfWindowRsts;
-  v.evidence = [...new Set(v.evidence.filter((f) => f > 0))].sort((a, b) => a - b);
+  v.evidence = framesInOrder(v.evidence);
   return v;
 }
 

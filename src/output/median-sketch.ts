@@ -14,12 +14,14 @@ const RATIO = 1.01;
 const LOG_RATIO = Math.log(RATIO);
 /** Values below this (ms: one microsecond) share bucket 0. */
 const FLOOR = 0.001;
+/** Buckets: from a microsecond to 10^12 ms (31 years; longer values share the last bucket). */
+const BUCKETS = Math.ceil(Math.log(1e12 / FLOOR) / LOG_RATIO) + 2;
 
 export interface MedianSketch {
   /** The values, while there are at most EXACT_VALUES; null once the histogram holds them. */
   exact: number[] | null;
-  /** Bucket index → count. */
-  buckets: Map<number, number> | null;
+  /** Count per bucket (BUCKETS of them, 14 KB: only for a service past EXACT_VALUES values). */
+  buckets: Uint32Array | null;
   count: number;
 }
 
@@ -28,7 +30,7 @@ export function newMedianSketch(): MedianSketch {
 }
 
 function bucketOf(v: number): number {
-  return v < FLOOR ? 0 : Math.floor(Math.log(v / FLOOR) / LOG_RATIO) + 1;
+  return v < FLOOR ? 0 : Math.min(BUCKETS - 1, Math.floor(Math.log(v / FLOOR) / LOG_RATIO) + 1);
 }
 
 /** The value a bucket stands for: 0 for bucket 0, else the geometric middle of its span. */
@@ -36,10 +38,10 @@ function valueOf(bucket: number): number {
   return bucket === 0 ? 0 : FLOOR * RATIO ** (bucket - 1) * Math.sqrt(RATIO);
 }
 
-function toBuckets(s: MedianSketch): Map<number, number> {
+function toBuckets(s: MedianSketch): Uint32Array {
   if (s.buckets === null) {
-    s.buckets = new Map();
-    for (const v of s.exact!) s.buckets.set(bucketOf(v), (s.buckets.get(bucketOf(v)) ?? 0) + 1);
+    s.buckets = new Uint32Array(BUCKETS);
+    for (const v of s.exact!) s.buckets[bucketOf(v)]!++;
     s.exact = null;
   }
   return s.buckets;
@@ -52,8 +54,7 @@ export function addToSketch(s: MedianSketch, v: number): void {
     if (s.exact.length > EXACT_VALUES) toBuckets(s);
     return;
   }
-  const b = bucketOf(v);
-  s.buckets!.set(b, (s.buckets!.get(b) ?? 0) + 1);
+  s.buckets![bucketOf(v)]!++;
 }
 
 /** Adds `other` into `s`. */
@@ -65,9 +66,10 @@ export function mergeSketch(s: MedianSketch, other: MedianSketch): void {
   }
   const into = toBuckets(s);
   if (other.exact !== null) {
-    for (const v of other.exact) into.set(bucketOf(v), (into.get(bucketOf(v)) ?? 0) + 1);
+    for (const v of other.exact) into[bucketOf(v)]!++;
   } else {
-    for (const [b, n] of other.buckets!) into.set(b, (into.get(b) ?? 0) + n);
+    const from = other.buckets!;
+    for (let b = 0; b < BUCKETS; b++) into[b]! += from[b]!;
   }
   s.count += other.count;
 }
@@ -76,15 +78,16 @@ export function mergeSketch(s: MedianSketch, other: MedianSketch): void {
 export function sketchMedian(s: MedianSketch): number | null {
   if (s.count === 0) return null;
   if (s.exact !== null) return exactMedian(s.exact);
-  const order = [...s.buckets!.keys()].sort((a, b) => a - b);
+  const buckets = s.buckets!;
   // The values of rank lo and hi (1-based), equal for an odd count.
   const lo = Math.floor((s.count + 1) / 2);
   const hi = Math.floor(s.count / 2) + 1;
   let seen = 0;
   let loValue = 0;
-  for (const b of order) {
+  for (let b = 0; b < BUCKETS; b++) {
+    if (buckets[b] === 0) continue;
     const before = seen;
-    seen += s.buckets!.get(b)!;
+    seen += buckets[b]!;
     if (before < lo && seen >= lo) loValue = valueOf(b);
     if (seen >= hi) return (loValue + valueOf(b)) / 2;
   }

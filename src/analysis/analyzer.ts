@@ -91,7 +91,7 @@ export class Analyzer {
     }
     if (pkt.tsDigits > this.tsDigits) this.tsDigits = pkt.tsDigits;
     const seg = this.seg;
-    if (this.decoder.decode(pkt, seg) !== DecodeOutcome.Tcp) return null;
+    if (this.decoder.decode(pkt, seg, frame) !== DecodeOutcome.Tcp) return null;
     seg.frame = frame;
     const shard = this.opts.shard;
     if (shard !== undefined && shardOf(seg, shard.count) !== shard.index) {

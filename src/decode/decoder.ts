@@ -75,7 +75,11 @@ export class Decoder {
     return this.reassembler?.stats ?? { datagrams: 0, expired: 0, evicted: 0, dropped: 0 };
   }
 
-  decode(pkt: RawPacket, seg: TcpSegment): DecodeOutcome {
+  /**
+   * Decodes one frame into `seg`. `frame` is the number its problems are noted under: the run's number when the
+   * caller has one (several files merged: the merged stream's, as records use), else the source's.
+   */
+  decode(pkt: RawPacket, seg: TcpSegment, frame: number = pkt.frame): DecodeOutcome {
     const st = this.st;
     const stats = this.stats;
     stats.frames++;
@@ -89,7 +93,7 @@ export class Decoder {
     st.capEnd = capEnd;
     st.wireEnd = pkt.origLen > pkt.capLen ? start + pkt.origLen : capEnd;
     st.lenTrusted = false;
-    st.frame = pkt.frame;
+    st.frame = frame;
     st.tsSec = pkt.tsSec;
     st.tunnelDepth = 0;
     st.tunnelCode = 0;
@@ -189,15 +193,15 @@ export class Decoder {
         return DecodeOutcome.Fragment;
       case DecodeOutcome.TooShort:
         stats.tooShort++;
-        noteProblem(stats, st.reason, pkt.frame);
+        noteProblem(stats, st.reason, frame);
         return DecodeOutcome.TooShort;
       case DecodeOutcome.UnknownLinkType:
         stats.unknownLinkType++;
-        noteProblem(stats, 'unknown_link_type', pkt.frame);
+        noteProblem(stats, 'unknown_link_type', frame);
         return DecodeOutcome.UnknownLinkType;
       default:
         stats.malformed++;
-        noteProblem(stats, st.reason, pkt.frame);
+        noteProblem(stats, st.reason, frame);
         return DecodeOutcome.Malformed;
     }
   }

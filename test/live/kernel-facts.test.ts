@@ -18,25 +18,10 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CLIENT_IF, CLIENT_V4, NetnsPair } from '../../lab/netns.js';
 import { exited, runOk, sleep, spawnTracked, stopChild } from '../../lab/proc.js';
-import { loadBinding } from '../../src/capture/live-source.js';
-import { ENTRY } from './live-lab.js';
-
-function onPath(tool: string): boolean {
-  return (process.env['PATH'] ?? '').split(path.delimiter).some((d) => d !== '' && fs.existsSync(path.join(d, tool)));
-}
+import { ENTRY, liveSkipReason } from './live-lab.js';
 
 function whySkip(): string | false {
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
-    return 'needs root: network namespaces and packet capture (run the tests as root, as CI does)';
-  }
-  try {
-    loadBinding();
-  } catch (err) {
-    return `the native module teardown-libpcap cannot be loaded (${err instanceof Error ? err.message : String(err)})`;
-  }
-  const missing = ['ip', 'nft', 'tcpdump'].filter((t) => !onPath(t));
-  if (missing.length > 0) return `needs ${missing.join(', ')} on PATH (Debian: iproute2 nftables tcpdump)`;
-  return false;
+  return liveSkipReason(['ip', 'nft', 'tcpdump'], 'iproute2 nftables tcpdump');
 }
 
 const skip = whySkip();

@@ -3,6 +3,7 @@
  * `teardown live` capturing in the client namespace instead of tcpdump/dumpcap. Needs root.
  */
 import type { ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CaptureEntry } from '../../lab/manifest.js';
 import { AppProc } from '../../lab/app-proc.js';
@@ -12,6 +13,7 @@ import { CLIENT_IF, NetnsPair } from '../../lab/netns.js';
 import { exited, sleep, spawnTracked, stopChild } from '../../lab/proc.js';
 import type { DriveCtx, ListenerKind } from '../../lab/recipes.js';
 import { CLIENT_SYSCTLS, SERVER_SYSCTLS, type Scenario } from '../../lab/scenarios.js';
+import { loadBinding } from '../../src/capture/live-source.js';
 import type { ConnectionRecord } from '../../src/classify/record.js';
 
 /** As the lab: time after the last awaited event before the capture stops, so late ACKs are in. */
@@ -19,6 +21,28 @@ const SETTLE_MS = 700;
 
 /** The small CLI with the live commands (compiled beside this file). */
 export const ENTRY = path.join(__dirname, 'live-entry.js');
+
+export function onPath(tool: string): boolean {
+  return (process.env['PATH'] ?? '').split(path.delimiter).some((d) => d !== '' && fs.existsSync(path.join(d, tool)));
+}
+
+/**
+ * Why a live test cannot run here (false when it can): it needs root, the native module, and these tools on PATH
+ * (`packages` names their Debian packages for the message).
+ */
+export function liveSkipReason(tools: string[], packages: string): string | false {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
+    return 'needs root: network namespaces and packet capture (run the tests as root, as CI does)';
+  }
+  try {
+    loadBinding();
+  } catch (err) {
+    return `the native module teardown-libpcap cannot be loaded (${err instanceof Error ? err.message : String(err)}): apt-get install libpcap0.8 libpcap-dev, then npm rebuild teardown-libpcap`;
+  }
+  const missing = tools.filter((t) => !onPath(t));
+  if (missing.length > 0) return `needs ${missing.join(', ')} on PATH (Debian: ${packages})`;
+  return false;
+}
 
 export interface LiveRunOptions {
   /** 'veth': the client's veth; 'any': every interface of the client namespace. */

@@ -16,27 +16,14 @@ import { CLIENT_V4, CLIENT_V6, NetnsPair, SERVER_V4 } from '../../lab/netns.js';
 import { allScenarios, type Scenario } from '../../lab/scenarios.js';
 import { DEFAULT_ANALYZER_OPTIONS } from '../../src/analysis/analyzer.js';
 import { analyzeCaptures } from '../../src/analysis/run.js';
-import { loadBinding } from '../../src/capture/live-source.js';
 import type { ConnectionRecord } from '../../src/classify/record.js';
 import { rotatedName } from '../../src/live/savefile.js';
 import { compareWithManifest } from '../helpers/manifest-check.js';
-import { ENTRY, expectedEntry, ndjsonRecords, runScenarioLive, type LiveRun, type LiveRunOptions } from './live-lab.js';
-
-function onPath(tool: string): boolean {
-  return (process.env['PATH'] ?? '').split(path.delimiter).some((d) => d !== '' && fs.existsSync(path.join(d, tool)));
-}
+import { ENTRY, expectedEntry, liveSkipReason, ndjsonRecords, onPath, runScenarioLive, type LiveRun, type LiveRunOptions } from './live-lab.js';
 
 function whySkip(): string | false {
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
-    return 'needs root: network namespaces and packet capture (run the tests as root, as CI does)';
-  }
-  try {
-    loadBinding();
-  } catch (err) {
-    return `the native module teardown-libpcap cannot be loaded (${err instanceof Error ? err.message : String(err)}): apt-get install libpcap0.8 libpcap-dev, then npm rebuild teardown-libpcap`;
-  }
-  const missing = ['ip', 'nft'].filter((t) => !onPath(t));
-  if (missing.length > 0) return `needs ${missing.join(', ')} on PATH (Debian: iproute2 nftables)`;
+  const why = liveSkipReason(['ip', 'nft'], 'iproute2 nftables');
+  if (why !== false) return why;
   if (!fs.existsSync(path.join(APPS_DIR, 'client.js'))) return `lab apps not built (${APPS_DIR}/client.js)`;
   return false;
 }

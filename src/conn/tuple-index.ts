@@ -191,10 +191,15 @@ export class TupleIndex {
     this.e = new Uint32Array(cap * WORDS);
     this.mask = cap - 1;
     this.shift = 32 - Math.log2(cap);
+    // Entries move word by word: a view per entry (subarray) would make garbage on every growth.
+    const e = this.e;
+    const mask = this.mask;
     for (let o = 0; o < old.length; o += WORDS) {
-      const v1 = old[o + W_VALUE]!;
-      if (v1 === 0) continue;
-      this.put(old[o + W_HASH]!, v1, old[o + W_VERSION]!, old.subarray(o + W_CLIENT, o + W_CLIENT + 4), old.subarray(o + W_SERVER, o + W_SERVER + 4), old[o + W_PORTS]!);
+      if (old[o + W_VALUE] === 0) continue;
+      let i = this.home(old[o + W_HASH]!);
+      while (e[i * WORDS + W_VALUE] !== 0) i = (i + 1) & mask;
+      const n = i * WORDS;
+      for (let k = 0; k < WORDS; k++) e[n + k] = old[o + k]!;
     }
   }
 }

@@ -1,7 +1,7 @@
 import type { RawPacket } from '../capture/raw-packet.js';
-import { verdictOf, type RecordDetail } from '../classify/build-record.js';
+import type { RecordDetail } from '../classify/build-record.js';
 import { ClassifiedConnection } from '../classify/classified.js';
-import { DEFAULT_CLASSIFIER_OPTIONS, type ClassifierOptions } from '../classify/classifier.js';
+import { classify, DEFAULT_CLASSIFIER_OPTIONS, type ClassifierOptions } from '../classify/classifier.js';
 import type { ConnectionRecord } from '../classify/record.js';
 import type { Connection } from '../conn/connection.js';
 import { ConnectionTable, DEFAULT_TABLE_OPTIONS, type ConnectionTableOptions, type EmitReason } from '../conn/connection-table.js';
@@ -118,7 +118,7 @@ export class Analyzer {
     const captureEnd = reason === 'end-of-capture' || reason === 'finished' ? this.captureEnd() : now;
     this.outOfWindowRsts += conn.client.outOfWindowRsts + conn.server.outOfWindowRsts;
     this.records++;
-    const verdict = verdictOf(conn, this.opts.classifier, { captureEnd, reason });
+    const verdict = classify(conn, this.opts.classifier, { captureEnd, reason });
     this.consume(this.view.set(conn, verdict, this.opts.detail ?? 'full'));
   }
 }

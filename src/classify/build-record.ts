@@ -72,19 +72,12 @@ function ladder(conn: Connection): LadderPacket[] {
  */
 export type RecordDetail = 'full' | 'summary';
 
-/** The classifier's verdict as records carry it (an abort's closer is the end that sent the deciding RST). */
-export function verdictOf(conn: Connection, opts: ClassifierOptions, ctx: ClassifyContext): Verdict {
-  const v = classify(conn, opts, ctx);
-  if (v.closer === null && (v.ending === 'abortive-rst' || v.ending === 'lost-state-rst')) v.closer = conn.closer;
-  return v;
-}
-
 /** Classifies a connection and builds its record (allocates: once per connection, never per packet). */
 export function buildRecord(conn: Connection, opts: ClassifierOptions, ctx: ClassifyContext, detail: RecordDetail = 'full'): ConnectionRecord {
-  return recordOf(conn, verdictOf(conn, opts, ctx), detail);
+  return recordOf(conn, classify(conn, opts, ctx), detail);
 }
 
-/** The record of a connection already classified (verdictOf). */
+/** The record of a connection already classified. */
 export function recordOf(conn: Connection, v: Verdict, detail: RecordDetail = 'full'): ConnectionRecord {
   const full = detail === 'full';
   const client = { ip: formatAddress(conn.ipVersion, conn.clientAddr), port: conn.clientPort };

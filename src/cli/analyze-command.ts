@@ -81,7 +81,7 @@ async function runOnce(a: AnalyzeArgs, io: Streams): Promise<number> {
     else if (a.format === 'zeek') sink = createZeekTsvWriter(io.stdout);
     else if (a.format === 'zeek-json') sink = createZeekJsonWriter(io.stdout);
   }
-  const digest = newTableDigest(a.limit);
+  let digest = newTableDigest(a.limit);
   const keepClassified = classifiedFilter(a);
   let wanted: ConnectionRecord | null = null;
 
@@ -122,9 +122,7 @@ async function runOnce(a: AnalyzeArgs, io: Streams): Promise<number> {
   if (jobs > 1) {
     const par = await analyzeCapturesInParallel(a.files, { ...opts, detail }, { jobs, filter: a, abnormalLimit: a.limit, onProgress });
     result = par;
-    digest.endings = par.digest.endings;
-    digest.services = par.digest.services;
-    digest.abnormal = par.digest.abnormal;
+    digest = par.digest;
   } else {
     result = await analyzeCaptures(a.files, { ...opts, detail }, hooks);
   }

@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { synthesize, DEFAULT_SYNTH } from '../../bench/synth-capture.js';
 import { DEFAULT_ANALYZER_OPTIONS, type AnalyzerOptions } from '../../src/analysis/analyzer.js';
 import { analyzeCaptures } from '../../src/analysis/run.js';
-import { recordOf, verdictOf } from '../../src/classify/build-record.js';
+import { buildRecord } from '../../src/classify/build-record.js';
 import { DEFAULT_CLASSIFIER_OPTIONS } from '../../src/classify/classifier.js';
 import type { ConnectionRecord } from '../../src/classify/record.js';
 import { ConnectionTable, DEFAULT_TABLE_OPTIONS, type ConnectionTableOptions, type EmitReason } from '../../src/conn/connection-table.js';
@@ -111,7 +111,7 @@ describe('table option trace: false', () => {
   it('keeps no ladder and no state changes (a full record of it has neither)', () => {
     const got: ConnectionRecord[] = [];
     const t = new ConnectionTable({ ...DEFAULT_TABLE_OPTIONS, trace: false }, (c) => {
-      got.push(recordOf(c, verdictOf(c, DEFAULT_CLASSIFIER_OPTIONS, { captureEnd: 200, reason: 'end-of-capture' }), 'full'));
+      got.push(buildRecord(c, DEFAULT_CLASSIFIER_OPTIONS, { captureEnd: 200, reason: 'end-of-capture' }, 'full'));
     });
     const s = newTcpSegment();
     t.onSegment(seg(s, 40001, TCP_SYN, 100, 1));

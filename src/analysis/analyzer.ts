@@ -92,7 +92,6 @@ export class Analyzer {
     if (pkt.tsDigits > this.tsDigits) this.tsDigits = pkt.tsDigits;
     const seg = this.seg;
     if (this.decoder.decode(pkt, seg, frame) !== DecodeOutcome.Tcp) return null;
-    seg.frame = frame;
     const shard = this.opts.shard;
     if (shard !== undefined && shardOf(seg, shard.count) !== shard.index) {
       this.table.advanceTo(toSeconds(seg.tsSec, seg.tsNs));

@@ -29,7 +29,6 @@ import { decodeTcp } from './tcp.js';
 import { tunnelPath } from './tunnels.js';
 import { FragmentReassembler, type ReassemblyStats } from './fragments.js';
 
-export { formatAddress, formatIPv4, formatIPv6 } from './address.js';
 
 /** Layers one frame may pass through before it is Malformed (`too_many_layers`); real frames use under 15. */
 export const MAX_LAYERS = 64;
@@ -76,8 +75,8 @@ export class Decoder {
   }
 
   /**
-   * Decodes one frame into `seg`. `frame` is the number its problems are noted under: the run's number when the
-   * caller has one (several files merged: the merged stream's, as records use), else the source's.
+   * Decodes one frame into `seg`. `frame` is the number the segment and the frame's problems carry: the run's
+   * number when the caller has one (several files merged: the merged stream's), else the source's.
    */
   decode(pkt: RawPacket, seg: TcpSegment, frame: number = pkt.frame): DecodeOutcome {
     const st = this.st;
@@ -179,7 +178,7 @@ export class Decoder {
 
     switch (step) {
       case DecodeOutcome.Tcp:
-        this.finishTcp(pkt, seg);
+        this.finishTcp(pkt, seg, frame);
         return DecodeOutcome.Tcp;
       case DecodeOutcome.NotTcp: {
         stats.notTcp++;
@@ -206,10 +205,10 @@ export class Decoder {
     }
   }
 
-  private finishTcp(pkt: RawPacket, seg: TcpSegment): void {
+  private finishTcp(pkt: RawPacket, seg: TcpSegment, frame: number): void {
     const st = this.st;
     const stats = this.stats;
-    seg.frame = pkt.frame;
+    seg.frame = frame;
     seg.source = pkt.source;
     seg.tsSec = pkt.tsSec;
     seg.tsNs = pkt.tsNs;

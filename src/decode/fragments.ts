@@ -70,11 +70,14 @@ export class FragmentReassembler {
     this.problem = '';
     this.expire(nowSec);
     const end = offset + len;
+    let p = this.find(version, src, dst, id, proto);
     if (end > MAX_DATAGRAM) {
+      // The datagram cannot be rebuilt: what is pending of it goes too, counted like every other give-up.
+      if (p !== null) return this.drop(p, 'fragment_too_large');
+      this.stats.dropped++;
       this.problem = 'fragment_too_large';
       return null;
     }
-    let p = this.find(version, src, dst, id, proto);
     if (p === null) {
       if (this.pending.length >= this.maxPending) {
         this.pending.shift();

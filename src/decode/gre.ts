@@ -47,8 +47,9 @@ export function decodeGre(st: DecodeState): number {
       return next === Step.Mpls ? st.enter(Tunnel.Mpls, Step.Mpls) : next;
     }
     case EtherType.Ppp:
-      // A PPTP packet with only an acknowledgment has no payload.
-      if (u16(b, o + 4) === 0) return st.notTcp(NotTcpKind.GreOther);
+      // A PPTP packet with only an acknowledgment has no payload (its key's high half is the payload length;
+      // plain GRE has no such field).
+      if (version === 1 && u16(b, o + 4) === 0) return st.notTcp(NotTcpKind.GreOther);
       return st.enter(Tunnel.Gre, Step.Ppp);
     case EtherType.ErspanII: {
       const next = st.enter(Tunnel.Gre, Step.ErspanII);

@@ -6,7 +6,7 @@
  */
 import { u16, u32 } from './bytes.js';
 import { DecodeOutcome } from './segment.js';
-import { IpProto, NotTcpKind } from './link-types.js';
+import { IpProto } from './link-types.js';
 import type { DecodeState } from './decode-state.js';
 import { addFragment, ipProtoStep } from './ip-proto.js';
 
@@ -91,11 +91,8 @@ function walkExtensions(st: DecodeState, first: number): number {
         reassembled = true;
         break;
       }
-      case IpProto.Esp:
-        return st.notTcp(NotTcpKind.Esp);
-      case IpProto.Ipv6NoNext:
-        return st.notTcp(NotTcpKind.Ipv6Other);
       default:
+        // ESP, No Next Header and the upper layers: ipProtoStep tells them apart.
         return ipProtoStep(st, nh);
     }
   }

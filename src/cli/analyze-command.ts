@@ -7,13 +7,13 @@ import { ENDINGS, type Ending } from '../classify/labels.js';
 import type { ConnectionRecord } from '../classify/record.js';
 import { renderAbnormalList } from '../output/abnormal-list.js';
 import { createCsvWriter } from '../output/csv-output.js';
-import { shouldUseColor } from '../output/format.js';
+import { sanitize, shouldUseColor } from '../output/format.js';
 import { ProgressLine } from '../output/progress.js';
 import { createJsonWriter, createNdjsonWriter } from '../output/json-output.js';
 import { renderLadder } from '../output/ladder.js';
 import { renderServiceTable } from '../output/service-table.js';
 import type { RecordSink, TextOut } from '../output/sink.js';
-import { addToEndingTally, renderCaptureHeader, renderSummaryTable } from '../output/summary-table.js';
+import { renderCaptureHeader, renderSummaryTable } from '../output/summary-table.js';
 import { addToTableDigest, newTableDigest } from '../output/table-digest.js';
 import { createZeekJsonWriter, createZeekTsvWriter } from '../output/zeek-output.js';
 import { EXIT } from './exit-codes.js';
@@ -62,7 +62,10 @@ export async function runAnalyze(a: AnalyzeArgs, io: Streams): Promise<number> {
   let status: number = EXIT.ok;
   for (let i = 0; i < a.files.length; i++) {
     const file = a.files[i]!;
-    if (a.format === 'table' && a.connection === undefined) io.stdout.write(`${i > 0 ? '\n' : ''}━━ ${file} ━━\n\n`);
+    if (a.format === 'table' && a.connection === undefined) {
+      const rule = a.ascii ? '==' : '━━';
+      io.stdout.write(`${i > 0 ? '\n' : ''}${rule} ${sanitize(file)} ${rule}\n\n`);
+    }
     status = Math.max(status, await runOnce({ ...a, files: [file] }, io));
   }
   return status;
@@ -93,30 +96,25 @@ async function runOnce(a: AnalyzeArgs, io: Streams): Promise<number> {
   // The summary tables only count: their connections are handed over unbuilt, and only the few kept for the
   // abnormal list (or those a --host filter must read) become records.
   const counting = a.connection === undefined && sink === null;
-  const hooks: RunHooks = counting
-    ? {
+  let hooks: RunHooks;
+  if (sink !== null) {
+    const out = sink;
+    hooks = { onRecord: (r) => (keep(r) ? out.write(r) : true), drain: () => out.drain(), onProgress };
+  } else if (a.connection !== undefined) {
+    // One ladder: only the connection asked for becomes a record.
+    const id = a.connection;
+    hooks = {
       onClassified: (c) => {
-        addToTableDigest(digest, c, keepClassified);
-        return true;
+        if (c.id === id) wanted = c.record();
       },
-      onProgress,
-    }
-    : {
-      onRecord: (r) => {
-        if (a.connection !== undefined) {
-          if (r.id === a.connection) wanted = r;
-          return true;
-        }
-        addToEndingTally(digest.endings, r);
-        if (!keep(r)) return true;
-        return sink!.write(r);
-      },
-      drain: () => (sink ? sink.drain() : Promise.resolve()),
       onProgress,
     };
+  } else {
+    hooks = { onClassified: (c) => addToTableDigest(digest, c, keepClassified), onProgress };
+  }
   const opts = analyzerOptions(a);
-  // Nothing the tables show reads Zeek's view: not following it saves a tenth of the time.
-  if (counting) opts.table = { ...opts.table, zeek: false };
+  // Only conn.log, CSV and the JSON outputs show Zeek's view: the others save a tenth of the time without it.
+  if (sink === null) opts.table = { ...opts.table, zeek: false };
   const jobs = counting ? jobsFor(a) : 1;
   let result: RunResult;
   if (jobs > 1) {

@@ -47,7 +47,14 @@ export async function run(argv: string[]): Promise<number> {
             checkAnalysisOptions(a);
             parseEndings(a.ending);
             if (a.jobs !== undefined && (!Number.isInteger(a.jobs) || a.jobs < 1)) throw new Error('--jobs must be a whole number ≥ 1');
-            if (a.each && a.format === 'json') throw new Error('--each writes one report per file: use --format ndjson or csv for machine-readable output');
+            // One document per file would be several headers in one stream; ndjson has none to repeat.
+            if (a.each && a.format !== 'table' && a.format !== 'ndjson') {
+              throw new Error('--each writes one report per file: use --format ndjson for machine-readable output');
+            }
+            if (!Number.isInteger(a.limit) || a.limit < 0) throw new Error('--limit must be a whole number ≥ 0');
+            for (const p of a.port ?? []) {
+              if (!Number.isInteger(p) || p < 0 || p > 65535) throw new Error(`--port ${p}: a port is a whole number from 0 to 65535`);
+            }
             return true;
           }),
       async (a) => {

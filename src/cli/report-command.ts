@@ -163,7 +163,10 @@ export async function runReport(a: ReportArgs, io: ReportIo): Promise<number> {
     examplesPerEnding: a.examples,
     tableLimit: a.limit,
   });
-  const result = await analyzeCaptures(a.files, analyzerOptions(a), {
+  // The report does not show Zeek's view: not following it saves a tenth of the time.
+  const opts = analyzerOptions(a);
+  opts.table = { ...opts.table, zeek: false };
+  const result = await analyzeCaptures(a.files, opts, {
     onRecord: (r) => {
       addToReport(model, r);
     },

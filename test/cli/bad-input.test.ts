@@ -119,3 +119,20 @@ describe('damage inside a file: what came before is kept', () => {
     assert.match(r.stderr, /at byte/);
   });
 });
+
+describe('option values the command cannot use: a usage error (2) naming the option, nothing written', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['--limit that is not a number', ['--limit', 'abc'], /--limit/],
+    ['--port out of range', ['--port', '70000'], /--port 70000/],
+    ['--each with a format that has a header (csv)', ['--each', '-F', 'csv', GOOD], /--each/],
+    ['--each with conn.log', ['--each', '-F', 'zeek', GOOD], /--each/],
+  ];
+  for (const [what, args, message] of cases) {
+    it(what, () => {
+      const r = run('analyze', GOOD, ...args);
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, message);
+      assert.equal(r.stdout, '');
+    });
+  }
+});

@@ -14,7 +14,6 @@ import type { ConnectionRecord } from '../classify/record.js';
 import { formatCount, formatDuration, formatEndpoint, isoSpanMs, plural } from '../output/format.js';
 import type { RunSummary } from '../output/run-summary.js';
 import { escapeHtml as h, htmlProse as hp, safeId } from './escape.js';
-import { recordFilter } from './display-filter.js';
 import {
   abnormalEndingsPresent,
   examplesOf,
@@ -354,7 +353,7 @@ function exampleFigure(r: ConnectionRecord, inTable: boolean): string {
   if (r.confidence !== 'high') facts.push(`confidence ${r.confidence}${r.confidenceReasons.length > 0 ? ` (${r.confidenceReasons.join('; ')})` : ''}`);
   if (r.incarnation > 1) facts.push(`incarnation ${r.incarnation} of this 4-tuple`);
   if (r.tunnel !== '') facts.push(`carried in ${r.tunnel}`);
-  const filter = recordFilter(r);
+  const filter = r.displayFilter;
   const total = r.packets.client + r.packets.server;
   const idLink = inTable ? `<a href="#conn-${r.id}">Connection #${r.id}</a>` : `Connection #${r.id}`;
   return [
@@ -367,7 +366,7 @@ function exampleFigure(r: ConnectionRecord, inTable: boolean): string {
     '</figcaption>',
     ladderSvg(r),
     `<p class="explain">${hp(r.explanation)}</p>`,
-    filter === null ? '' : `<p class="filter small">Wireshark display filter: <code>${h(filter)}</code></p>`,
+    `<p class="filter small">Wireshark display filter: <code>${h(filter)}</code></p>`,
     r.ladder.length < total
       ? `<p class="muted small">The diagram shows ${formatCount(r.ladder.length)} of the connection's ${formatCount(total)} packets: the handshake and the teardown.</p>`
       : '',
@@ -456,7 +455,7 @@ function rowHtml(r: AbnormalRow, ladders: Set<number>): string {
     `<td class="mono"><span class="nw">${h(formatEndpoint(r.client))} →</span> <span class="nw">${h(formatEndpoint(r.server))}</span></td>` +
     `<td>${dot(ENDING_COLORS[r.ending])} ${verdict}</td><td>${h(r.closer ?? '—')}</td>` +
     `<td>${h(r.appView.client)} / ${h(r.appView.server)}</td><td class="mono num">${frames}</td></tr>` +
-    `<tr class="filterrow"><td></td><td colspan="6">${r.filter === null ? '' : `<code>${h(r.filter)}</code>`}</td></tr></tbody>`
+    `<tr class="filterrow"><td></td><td colspan="6"><code>${h(r.filter)}</code></td></tr></tbody>`
   );
 }
 

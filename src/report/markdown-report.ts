@@ -10,7 +10,6 @@ import { formatCount, formatDuration, formatEndpoint, plural } from '../output/f
 import { renderLadder } from '../output/ladder.js';
 import type { RunSummary } from '../output/run-summary.js';
 import type { EndingTally } from '../output/summary-table.js';
-import { recordFilter } from './display-filter.js';
 import { escapeMarkdown as md, markdownCode as code, markdownFence, markdownProse as prose } from './escape.js';
 import {
   abnormalEndingsPresent,
@@ -246,8 +245,8 @@ function example(r: ConnectionRecord): string[] {
     '',
     ...fence(renderLadder(r, { ascii: true, width: LADDER_WIDTH })),
   ];
-  const filter = recordFilter(r);
-  if (filter !== null) out.push('', `Wireshark display filter: ${code(filter, false)}`);
+  const filter = r.displayFilter;
+  out.push('', `Wireshark display filter: ${code(filter, false)}`);
   return out;
 }
 
@@ -306,7 +305,7 @@ function tableRow(r: AbnormalRow): string[] {
     md(r.closer ?? '—'),
     `${md(r.appView.client)} / ${md(r.appView.server)}`,
     frames,
-    r.filter === null ? '—' : code(r.filter),
+    code(r.filter),
   ];
 }
 

@@ -16,7 +16,7 @@ import type { ConnectionRecord, Endpoint } from '../classify/record.js';
 import { compareIso } from '../output/abnormal-list.js';
 import { formatEndpoint } from '../output/format.js';
 import { addToEndingTally, newEndingTally, type EndingTally } from '../output/summary-table.js';
-import { frameRange, recordFilter } from './display-filter.js';
+import { frameRange } from './display-filter.js';
 import { isoToMs } from './time-window.js';
 
 export interface ReportModelOptions {
@@ -265,7 +265,7 @@ export interface AbnormalRow {
   lastFrame: number | null;
   evidence: number[];
   /** Wireshark display filter for exactly this connection's packets. */
-  filter: string | null;
+  filter: string;
 }
 
 export function toAbnormalRow(r: ConnectionRecord): AbnormalRow {
@@ -288,7 +288,7 @@ export function toAbnormalRow(r: ConnectionRecord): AbnormalRow {
     firstFrame: range?.first ?? null,
     lastFrame: range?.last ?? null,
     evidence: r.evidence.slice(0, EVIDENCE_PER_ROW),
-    filter: recordFilter(r),
+    filter: r.displayFilter,
   };
 }
 

@@ -40,11 +40,6 @@ function joinUnits(big: number, bigUnit: string, small: number, smallUnit: strin
   return small === 0 ? `${big} ${bigUnit}` : `${big} ${bigUnit} ${small} ${smallUnit}`;
 }
 
-/** formatDuration, or the given placeholder for a missing value. */
-export function formatDurationOr(ms: number | null | undefined, missing: string): string {
-  return ms === null || ms === undefined ? missing : formatDuration(ms);
-}
-
 /** Milliseconds with three decimals (microsecond resolution), for the ladder's time column. */
 export function formatRelMs(relSeconds: number): string {
   return (relSeconds * MS_PER_S).toFixed(3);
@@ -223,21 +218,6 @@ export function stripAnsi(text: string): string {
   return text.replace(ANSI_SGR, '');
 }
 
-/** Columns a string takes in a terminal, ignoring colour codes (the renderers emit no wide characters). */
-export function visibleLength(text: string): number {
-  return [...stripAnsi(text)].length;
-}
-
-export function padEnd(text: string, width: number): string {
-  const n = visibleLength(text);
-  return n >= width ? text : text + ' '.repeat(width - n);
-}
-
-export function padStart(text: string, width: number): string {
-  const n = visibleLength(text);
-  return n >= width ? text : ' '.repeat(width - n) + text;
-}
-
 /** Cuts plain text to `width` columns, marking the cut with the ellipsis. */
 export function truncate(text: string, width: number, ellipsis = '…'): string {
   const chars = [...text];
@@ -286,9 +266,4 @@ export function wrapText(text: string, width: number): string[] {
     out.push(line);
   }
   return out;
-}
-
-/** wrapText with every line prefixed by `indent` (the width includes the indent). */
-export function wrapIndented(text: string, width: number, indent: string): string[] {
-  return wrapText(text, width - indent.length).map((l) => (l === '' ? '' : indent + l));
 }

@@ -39,6 +39,11 @@ export interface OtherRow {
 
 export const SIDES: readonly Side[] = ['client', 'server'];
 
+/** Does a flags text ("FIN, ACK") name this flag? */
+export function hasFlag(flags: string, flag: string): boolean {
+  return flags.split(',').some((f) => f.trim() === flag);
+}
+
 /** Each end's state changes in time order. */
 export function sortedChanges(r: ConnectionRecord): Record<Side, StateChange[]> {
   return {

@@ -13,7 +13,7 @@
  */
 import type { Side, TcpState } from '../classify/labels.js';
 import type { ConnectionRecord, LadderPacket } from '../classify/record.js';
-import { buildRows, sortedChanges, waitingEnd, type Row } from './ladder-rows.js';
+import { buildRows, hasFlag, sortedChanges, waitingEnd, type Row } from './ladder-rows.js';
 import {
   colors,
   formatCount,
@@ -51,10 +51,6 @@ interface Pen {
 
 const UNICODE_PEN: Pen = { line: '─', headRight: '▶', headLeft: '◀', vertical: '│', gapVertical: '┆', dots: '···', then: ' → ' };
 const ASCII_PEN: Pen = { line: '-', headRight: '>', headLeft: '<', vertical: '|', gapVertical: ':', dots: '...', then: ' > ' };
-
-function hasFlag(flags: string, flag: string): boolean {
-  return flags.split(',').some((f) => f.trim() === flag);
-}
 
 /** "FIN, ACK  seq=1 ack=26 len=0 win=502": ack only when the ACK flag is set (it means nothing otherwise). */
 function numbersText(p: LadderPacket): string {

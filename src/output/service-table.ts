@@ -7,7 +7,7 @@ import type { ClassifiedConnection } from '../classify/classified.js';
 import { ENDINGS, isAbnormal, type Ending } from '../classify/labels.js';
 import type { ConnectionRecord, Endpoint } from '../classify/record.js';
 import { colors, formatCount, formatDuration, formatEndpoint, glyphs, plural, sanitize, toAscii } from './format.js';
-import { addToSketch, exactMedian, mergeSketch, newMedianSketch, sketchMedian, type MedianSketch } from './median-sketch.js';
+import { addToSketch, mergeSketch, newMedianSketch, sketchMedian, type MedianSketch } from './median-sketch.js';
 import { newTable } from './table-style.js';
 
 export interface ServiceStats {
@@ -79,9 +79,6 @@ export function tallyServices(records: Iterable<ConnectionRecord>): ServiceTally
   for (const r of records) addToServiceTally(t, r);
   return t;
 }
-
-/** The median (mean of the two middle values for an even count), or null for no values. */
-export const median = exactMedian;
 
 /** Services ordered for the table: most abnormal endings first, then most connections, then by name. */
 export function rankServices(t: ServiceTally): ServiceStats[] {

@@ -167,13 +167,12 @@ export interface TallyEntry {
 export interface BoundedTally {
   readonly max: number;
   entries: Map<string, TallyEntry>;
-  /** Keys dropped so far; when > 0, counts of the keys kept may miss up to `droppedMaxTotal` connections each. */
+  /** Keys dropped so far; when > 0, the counts of the keys kept may miss connections (the table says so). */
   dropped: number;
-  droppedMaxTotal: number;
 }
 
 function newTally(max: number): BoundedTally {
-  return { max: Math.max(2, Math.floor(max)), entries: new Map(), dropped: 0, droppedMaxTotal: 0 };
+  return { max: Math.max(2, Math.floor(max)), entries: new Map(), dropped: 0 };
 }
 
 /** Most abnormal first, then most connections, then by key: a total order. */
@@ -202,7 +201,6 @@ function prune(t: BoundedTally): void {
   for (const e of sorted.slice(keep)) {
     t.entries.delete(e.key);
     t.dropped++;
-    t.droppedMaxTotal = Math.max(t.droppedMaxTotal, e.total);
   }
 }
 

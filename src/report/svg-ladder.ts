@@ -8,9 +8,9 @@
  * they caused, and rows for changes no kept packet explains (a timer, or a packet the bounded trace left out).
  */
 import type { Side, TcpState } from '../classify/labels.js';
-import type { ConnectionRecord, LadderPacket, StateChange } from '../classify/record.js';
+import type { ConnectionRecord, LadderPacket } from '../classify/record.js';
 import { formatDuration, formatEndpoint } from '../output/format.js';
-import { buildRows, compareKey, SIDES, waitingEnd, type Key, type PacketRow, type StateRow } from '../output/ladder-rows.js';
+import { buildRows, hasFlag, SIDES, sortedChanges, waitingEnd, type Key, type PacketRow, type StateRow } from '../output/ladder-rows.js';
 import { escapeHtml } from './escape.js';
 import { n1, textWidth } from './svg-charts.js';
 
@@ -72,10 +72,6 @@ function trailingWait(r: ConnectionRecord): { side: Side; state: TcpState; endRe
   return best;
 }
 
-function hasFlag(flags: string, flag: string): boolean {
-  return flags.split(',').some((f) => f.trim() === flag);
-}
-
 /** Arrow colour by what the packet does to the connection. */
 function packetColor(p: LadderPacket): string {
   if (hasFlag(p.flags, 'RST')) return '#d62d20';
@@ -132,10 +128,7 @@ export function ladderSvg(r: ConnectionRecord, opts: SvgLadderOptions = {}): str
   const mid = (cx + sx) / 2;
   const label = `Ladder diagram of connection #${r.id}: client ${formatEndpoint(r.client)}, server ${formatEndpoint(r.server)}, ${r.ending}`;
 
-  const changes: Record<Side, StateChange[]> = {
-    client: r.endpoints.client.states.slice().sort(compareKey),
-    server: r.endpoints.server.states.slice().sort(compareKey),
-  };
+  const changes = sortedChanges(r);
   const rows = capRows(buildRows(r, changes), maxArrows);
   const evidence = new Set(r.evidence);
   const spanMs = rows.length > 1 ? (rows[rows.length - 1]!.key.rel - rows[0]!.key.rel) * 1000 : 0;

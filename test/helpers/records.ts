@@ -161,3 +161,11 @@ export function closeWaitScenario(closeWaitSec: number, over: Partial<Connection
     ...over,
   });
 }
+
+/** Rows of an ASCII cli-table3 table (lines between | borders), cells trimmed; the first row is the header. */
+export function parseAsciiTable(text: string): string[][] {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('|'))
+    .map((l) => l.split('|').slice(1, -1).map((c) => c.trim()));
+}

@@ -3,20 +3,9 @@ import assert from 'node:assert/strict';
 import { ENDINGS, isAbnormal, type Ending } from '../../src/classify/labels.js';
 import type { ConnectionRecord, Endpoint } from '../../src/classify/record.js';
 import { formatDuration } from '../../src/output/format.js';
-import {
-  addToServiceTally,
-  median,
-  newServiceTally,
-  renderServiceTable,
-} from '../../src/output/service-table.js';
-import { makeRecord } from '../helpers/records.js';
-
-function parseAsciiTable(text: string): string[][] {
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith('|'))
-    .map((l) => l.split('|').slice(1, -1).map((c) => c.trim()));
-}
+import { exactMedian as median } from '../../src/output/median-sketch.js';
+import { addToServiceTally, newServiceTally, renderServiceTable } from '../../src/output/service-table.js';
+import { makeRecord, parseAsciiTable } from '../helpers/records.js';
 
 function key(ep: Endpoint): string {
   return ep.ip.includes(':') ? `[${ep.ip}]:${ep.port}` : `${ep.ip}:${ep.port}`;

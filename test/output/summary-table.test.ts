@@ -9,15 +9,7 @@ import {
   renderCaptureHeader,
   renderSummaryTable,
 } from '../../src/output/summary-table.js';
-import { makeRecord } from '../helpers/records.js';
-
-/** Rows of an ASCII cli-table3 table (lines between | borders), cells trimmed; the first row is the header. */
-function parseAsciiTable(text: string): string[][] {
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith('|'))
-    .map((l) => l.split('|').slice(1, -1).map((c) => c.trim()));
-}
+import { makeRecord, parseAsciiTable } from '../helpers/records.js';
 
 const ESC = '\u001b[';
 

@@ -118,7 +118,9 @@ describe('a parallel run prints what one pass prints', () => {
   });
 
   it('every lab sample, with 2 threads', async () => {
-    for (const name of fs.readdirSync(SAMPLES).filter((f) => /\.pcap(ng)?$/.test(f))) {
+    const names = fs.readdirSync(SAMPLES).filter((f) => /\.pcap(ng)?$/.test(f));
+    assert.ok(names.length >= 17, `${names.length} samples`);
+    for (const name of names) {
       const file = path.join(SAMPLES, name);
       const one = await table([file], 1);
       const par = await table([file], 2);
@@ -128,7 +130,9 @@ describe('a parallel run prints what one pass prints', () => {
 
   it('the shared corpus, with 2 threads', { skip: corpusAvailable() ? false : 'the shared corpus (../shared/corpus) is not here' }, async () => {
     const zeek = path.join(CORPUS, 'zeek');
-    for (const name of fs.readdirSync(zeek).filter((f) => /\.(pcap|pcapng|trace)$/.test(f))) {
+    const names = fs.readdirSync(zeek).filter((f) => /\.(pcap|pcapng|trace)$/.test(f));
+    assert.ok(names.length >= 30, `${names.length} corpus captures`);
+    for (const name of names) {
       const file = path.join(zeek, name);
       const one = await table([file], 1);
       const par = await table([file], 2);

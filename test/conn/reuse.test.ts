@@ -43,6 +43,7 @@ describe('connection reuse', () => {
 
   it('all samples together (port reuse, many incarnations of one 4-tuple) give the same records, each once', async () => {
     const files = fs.readdirSync(SAMPLES).filter((f) => /\.pcap(ng)?$/.test(f)).map((f) => path.join(SAMPLES, f));
+    assert.ok(files.length >= 17, `${files.length} samples`);
     const fresh = await records(files, false, 100_000);
     // A finished connection superseded by a new SYN within its grace period is reported once, not again when
     // its grace period ends (a regression: it used to be emitted twice).

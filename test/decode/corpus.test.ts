@@ -180,6 +180,7 @@ describe('corpus: segment fields agree with tshark', { skip }, () => {
  */
 describe('corpus: through the capture reader', { skip: corpusAvailable() ? false : 'no corpus' }, () => {
   const all = corpusAvailable() ? fs.readdirSync(ZEEK).filter((f) => /\.pcap(ng)?$/.test(f)).sort() : [];
+  it('finds the corpus captures', () => assert.ok(all.length >= 30, `${all.length} captures`));
   for (const name of all) {
     it(name, async () => {
       const file = path.join(ZEEK, name);

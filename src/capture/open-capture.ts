@@ -57,10 +57,11 @@ export async function openCapture(
     const fileSource = new FileChunkSource(fh, chunkSize, st.isFile());
     const head = await sniff(fileSource, name, false);
     if (isGzip(head)) {
-      // Decompress as a stream from the start of the file; the bytes sniffed so far are simply read again.
-      const raw = fh.createReadStream({ start: 0, highWaterMark: chunkSize });
+      // Decompress the sniffed bytes, then the rest from the same handle (a FIFO cannot be read again from the
+      // start). The file source reuses its buffers, so each chunk is copied before zlib is handed it.
+      const raw = Readable.from(replay(Buffer.from(head), fileSource, true), { objectMode: false });
       handedOver = true;
-      return await openGzip(raw, () => raw.bytesRead, name, sourceIndex, totalBytes);
+      return await openGzip(raw, () => fileSource.storedBytes, name, sourceIndex, totalBytes);
     }
     handedOver = true;
     return await startReader(new PrefixedChunkSource(head, fileSource), head, name, sourceIndex, totalBytes, false);
@@ -192,13 +193,14 @@ async function sniff(source: ChunkSource, name: string, gzip: boolean): Promise<
   return head;
 }
 
-async function* replay(head: Buffer, source: ChunkSource): AsyncGenerator<Buffer> {
+/** The sniffed bytes, then the rest of the source; `copy` when the source reuses its buffers. */
+async function* replay(head: Buffer, source: ChunkSource, copy = false): AsyncGenerator<Buffer> {
   try {
     yield head;
     for (;;) {
       const c = await source.read();
       if (c === null) return;
-      yield c;
+      yield copy ? Buffer.from(c) : c;
     }
   } finally {
     // Reached also when the reader closes early (the stream is destroyed): release standard input too.

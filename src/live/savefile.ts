@@ -101,6 +101,8 @@ export class RotatingSavefile {
     let us = pkt.tsSec * 1_000_000 + Math.floor(pkt.tsNs / 1000);
     if (limit !== null && this.fileBytes > limit) {
       this.rotate();
+      // The next part could not be opened: the savefile stops here (its error goes in the summary).
+      if (this.error !== null) return;
       if (us <= this.maxUs) {
         us = this.maxUs + 1;
         pkt.tsSec = Math.floor(us / 1_000_000);

@@ -152,21 +152,25 @@ describe('openCapture: format detection, gzip, standard input', () => {
   });
 
   const noMkfifo = spawnSync('sh', ['-c', 'command -v mkfifo'], { stdio: 'ignore' }).status === 0 ? false : 'mkfifo is not available';
-  it('reads a FIFO (no size, no read-ahead) like a file', { skip: noMkfifo }, async () => {
-    const bytes = pcapngBytes();
-    const plain = await readCapture(save('fifo-plain', bytes));
-    const fifo = path.join(dir, 'capture.fifo');
-    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
-    // A writer in another process; opening the FIFO for reading blocks until it is there.
-    const writer = spawn('sh', ['-c', 'cat "$0" > "$1"', save('fifo-src', bytes), fifo], { stdio: 'ignore' });
-    const written = new Promise((resolve) => writer.on('close', resolve));
-    const { reader, frames } = await readCapture(fifo, { chunkSize: 100 });
-    await written;
-    assert.equal(reader.error, null);
-    assert.deepEqual(frames, plain.frames);
-    assert.equal(reader.info.totalBytes, null);
-    assert.equal(reader.info.bytesRead, bytes.length);
-  });
+  for (const gzip of [false, true]) {
+    it(`reads a FIFO (no size, no read-ahead) like a file${gzip ? ': gzip too (it cannot be read again from the start)' : ''}`, { skip: noMkfifo }, async () => {
+      const capture = pcapngBytes();
+      const bytes = gzip ? zlib.gzipSync(capture) : capture;
+      const plain = await readCapture(save(`fifo-plain-${gzip}`, capture));
+      const fifo = path.join(dir, `capture-${gzip}.fifo`);
+      assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+      // A writer in another process; opening the FIFO for reading blocks until it is there.
+      const writer = spawn('sh', ['-c', 'cat "$0" > "$1"', save(`fifo-src-${gzip}`, bytes), fifo], { stdio: 'ignore' });
+      const written = new Promise((resolve) => writer.on('close', resolve));
+      const { reader, frames } = await readCapture(fifo, { chunkSize: 100 });
+      await written;
+      assert.equal(reader.error, null);
+      assert.ok(plain.frames.length > 0);
+      assert.deepEqual(frames, plain.frames);
+      assert.equal(reader.info.totalBytes, null);
+      assert.equal(reader.info.bytesRead, bytes.length);
+    });
+  }
 
   it('releases the file when closed part-way, and when it ends', { skip: fs.existsSync('/proc/self/fd') ? false : 'no /proc' }, async () => {
     const file = save('close.pcap', pcapBytes());

@@ -363,6 +363,20 @@ describe('the savefile', () => {
     assert.deepEqual(merged, whole);
   });
 
+  it('a part that cannot be opened at rotation stops the savefile with its error, and the capture goes on', () => {
+    const sub = fs.mkdtempSync(path.join(dir, 'gone-'));
+    const base = path.join(sub, 'gone.pcap');
+    const frames = [...closeWaitFrames(), ...closingFrames(1)];
+    const sf = new RotatingSavefile({ path: base, linkType: 1, snapLen: 65535, rotateBytes: 30 });
+    sf.write(frames[0]!);
+    // The folder goes away: the next part cannot be created.
+    fs.rmSync(sub, { recursive: true, force: true });
+    for (const f of frames.slice(1)) assert.doesNotThrow(() => sf.write(f));
+    assert.doesNotThrow(() => sf.end());
+    assert.ok(sf.error !== null, 'the error is kept for the summary');
+    assert.equal(sf.files.length, 1);
+  });
+
   it('a new part never starts at the stamp of the frame before: merged in the shell\'s order (FILE10 before FILE2), the parts give the records of the whole', async () => {
     // Twelve frames in the same microsecond, one part each: without a raise, a merge by time would give the
     // tie to the part named first, FILE10 before FILE2, and reorder the connection.

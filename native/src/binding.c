@@ -142,7 +142,10 @@ static napi_value device_list(napi_env env, napi_callback_info info) {
     return NULL;
   }
   napi_value list;
-  NAPI_OK(napi_create_array(env, &list));
+  if (napi_create_array(env, &list) != napi_ok) {
+    pcap_freealldevs(all);
+    return NULL;
+  }
   uint32_t i = 0;
   for (pcap_if_t *d = all; d != NULL; d = d->next) {
     napi_value dev, addrs, loop;
@@ -523,6 +526,16 @@ static napi_value capture_open(napi_env env, napi_callback_info info) {
     fail_open(env, p, "ERR_PCAP", "libpcap gives no descriptor to poll for this device");
     goto done;
   }
+  /* The async context the frame callbacks run in: without it they cannot be called at all. */
+  napi_value name;
+  napi_create_string_utf8(env, "teardown-libpcap:capture", NAPI_AUTO_LENGTH, &name);
+  if (!c->has_async) {
+    if (napi_async_init(env, self, name, &c->async) != napi_ok) {
+      fail_open(env, p, "ERR_PCAP", "cannot create the callback context");
+      goto done;
+    }
+    c->has_async = 1;
+  }
   uv_loop_t *loop = NULL;
   uv_poll_t *poll = malloc(sizeof *poll);
   if (poll == NULL || napi_get_uv_event_loop(env, &loop) != napi_ok || uv_poll_init(loop, poll, fd) != 0) {
@@ -532,9 +545,6 @@ static napi_value capture_open(napi_env env, napi_callback_info info) {
   }
   poll->data = c;
 
-  napi_value name;
-  napi_create_string_utf8(env, "teardown-libpcap:capture", NAPI_AUTO_LENGTH, &name);
-  if (napi_async_init(env, self, name, &c->async) == napi_ok) c->has_async = 1;
   c->pcap = p;
   c->poll = poll;
   c->poll_open = 1;

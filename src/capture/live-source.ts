@@ -362,10 +362,6 @@ export class LiveSource {
     this.handle.close();
   }
 
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
   /**
    * The capture time up to which every frame has been handed over once drain() has run: the wall clock less
    * DELIVERY_LAG_MS (seconds). The live session sweeps and watches against it, so that a frame still in a batch is

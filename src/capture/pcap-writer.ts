@@ -57,11 +57,16 @@ export class PcapWriter {
    * `origLen` defaults to the bytes given (pass a larger value for a snap-length-truncated frame).
    */
   writePacket(tsSec: number, tsNs: number, data: Uint8Array, origLen: number = data.length): void {
+    this.writePacketFrom(tsSec, tsNs, data, 0, data.length, origLen);
+  }
+
+  /** writePacket for the bytes data[offset, offset + capLen): no view of them is made (a capture's hot path). */
+  writePacketFrom(tsSec: number, tsNs: number, data: Uint8Array, offset: number, capLen: number, origLen: number): void {
     if (tsNs >= 1_000_000_000) {
       tsSec += Math.floor(tsNs / 1_000_000_000);
       tsNs %= 1_000_000_000;
     }
-    this.writeRecord(tsSec, this.nanosecond ? tsNs : Math.floor(tsNs / 1000), data.length, origLen, data);
+    this.writeRecordFrom(tsSec, this.nanosecond ? tsNs : Math.floor(tsNs / 1000), capLen, origLen, data, offset, capLen);
   }
 
   /**
@@ -69,8 +74,20 @@ export class PcapWriter {
    * captured length that disagrees with the bytes, for tests of damaged files. `data` is written as is.
    */
   writeRecord(tsSec: number, tsFrac: number, capLenField: number, origLenField: number, data: Uint8Array): void {
+    this.writeRecordFrom(tsSec, tsFrac, capLenField, origLenField, data, 0, data.length);
+  }
+
+  private writeRecordFrom(
+    tsSec: number,
+    tsFrac: number,
+    capLenField: number,
+    origLenField: number,
+    data: Uint8Array,
+    offset: number,
+    length: number,
+  ): void {
     if (this.ended) throw new Error('PcapWriter: write after end()');
-    const need = PCAP_RECORD_HEADER_LEN + data.length;
+    const need = PCAP_RECORD_HEADER_LEN + length;
     if (this.pos + need > this.buf.length) this.flush();
     if (need > this.buf.length) {
       this.buf = Buffer.allocUnsafe(need);
@@ -83,7 +100,8 @@ export class PcapWriter {
     v.setUint32(p + 4, tsFrac >>> 0, le);
     v.setUint32(p + 8, capLenField >>> 0, le);
     v.setUint32(p + 12, origLenField >>> 0, le);
-    this.buf.set(data, p + PCAP_RECORD_HEADER_LEN);
+    // Buffer's copy takes a range of any Uint8Array without making a view of it.
+    Buffer.prototype.copy.call(data, this.buf, p + PCAP_RECORD_HEADER_LEN, offset, offset + length);
     this.pos = p + need;
   }
 

@@ -4,7 +4,7 @@
  * status goes to `setStatus` (default: process.exitCode).
  */
 import type { Argv } from 'yargs';
-import { DEFAULT_ANALYZER_OPTIONS } from '../analysis/analyzer.js';
+import { analyzerOptions } from './analyze-command.js';
 import { LiveCaptureError } from '../capture/live-errors.js';
 import { listInterfaces, type LiveInterface } from '../capture/live-source.js';
 import { toAscii } from '../output/format.js';
@@ -86,10 +86,11 @@ export function registerLiveCommand<T>(y: Argv<T>, setStatus: SetStatus = defaul
         write: a.write ?? null,
         fileSizeBytes: a['file-size'] === undefined ? null : parseFileSize(a['file-size']),
         format: a.format,
-        analyzer: {
-          classifier: { closeWaitThresholdS: a['close-wait-threshold'], finTimeoutS: a['fin-timeout'] },
-          table: { ...DEFAULT_ANALYZER_OPTIONS.table, maxConnections: a['max-connections'] },
-        },
+        analyzer: analyzerOptions({
+          closeWaitThreshold: a['close-wait-threshold'],
+          finTimeout: a['fin-timeout'],
+          maxConnections: a['max-connections'],
+        }),
         rstBurst: a['rst-burst'] === 0 ? null : { count: a['rst-burst'], windowS: a['rst-window'] },
         duration: a.duration ?? null,
         count: a.count ?? null,

@@ -36,7 +36,6 @@ export function closeWaitOf(conn: Connection, nowSec: number): { side: 'client' 
 export class CloseWaitWatcher {
   /** Ids of the connections already reported that are still in CLOSE_WAIT (rebuilt at each check: bounded). */
   private alerted = new Set<number>();
-  alerts = 0;
 
   constructor(private readonly thresholdS: number) {}
 
@@ -54,7 +53,6 @@ export class CloseWaitWatcher {
       }
       if (cw.silentS <= this.thresholdS) return;
       stillAlerted.add(conn.id);
-      this.alerts++;
       onAlert({
         alert: 'close-wait',
         time: new Date(nowSec * 1000).toISOString(),

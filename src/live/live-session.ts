@@ -104,8 +104,4 @@ export class LiveSession {
     this.analyzer.finish();
     if (this.savefile !== null) this.savefile.end();
   }
-
-  get isFinished(): boolean {
-    return this.finished;
-  }
 }

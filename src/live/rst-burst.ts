@@ -44,7 +44,6 @@ class ServiceRsts {
 
 export class RstBurstDetector {
   private readonly services = new Map<number | string, ServiceRsts>();
-  alerts = 0;
 
   constructor(readonly opts: RstBurstOptions) {
     if (!(opts.count >= 1) || !(opts.windowS > 0)) throw new RangeError('RST burst: count ≥ 1 and window > 0 needed');
@@ -78,7 +77,6 @@ export class RstBurstDetector {
     const span = t - s.times[oldest]!;
     if (span > this.opts.windowS || t - s.lastAlertAt < this.opts.windowS) return null;
     s.lastAlertAt = t;
-    this.alerts++;
     let fromSrv = 0;
     for (let i = 0; i < size; i++) fromSrv += s.fromServer[i]!;
     return {

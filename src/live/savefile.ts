@@ -111,8 +111,7 @@ export class RotatingSavefile {
       }
     }
     if (us > this.maxUs) this.maxUs = us;
-    // One view per frame: PcapWriter takes the frame as its own Uint8Array.
-    this.writer.writePacket(pkt.tsSec, pkt.tsNs, pkt.data.subarray(pkt.offset, pkt.offset + pkt.capLen), pkt.origLen);
+    this.writer.writePacketFrom(pkt.tsSec, pkt.tsNs, pkt.data, pkt.offset, pkt.capLen, pkt.origLen);
     this.fileBytes += RECORD_HEADER_BYTES + pkt.capLen;
     this.frames++;
   }

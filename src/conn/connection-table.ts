@@ -129,7 +129,8 @@ export class ConnectionTable {
     if (t > this.now) this.now = t;
     // Emit connections whose grace period is over before this segment is looked up, so that a segment arriving
     // after the grace period opens a new connection instead of extending a finished one.
-    if (t >= this.nextSweep) {
+    // A clock that stepped back (one far-future frame, then the real times) must not put sweeps off for good.
+    if (t >= this.nextSweep || t < this.nextSweep - 2 * SWEEP_INTERVAL_S) {
       this.nextSweep = t + SWEEP_INTERVAL_S;
       this.sweep(t);
     }
@@ -157,18 +158,11 @@ export class ConnectionTable {
         this.recycle(conn);
         conn = this.create(seg, hash, -1, -1);
         conn.incarnation = incarnation;
-        this.touch(conn);
-        this.lastConnection = conn;
+        this.tracked(conn);
         return;
       }
       conn.onSegment(seg, dir === 1);
-      this.touch(conn);
-      this.lastConnection = conn;
-      if (conn.finished && !conn.inFinishedQueue) {
-        conn.inFinishedQueue = true;
-        this.finishedQueue.push(conn);
-        this.finishedGens.push(conn.generation);
-      }
+      this.tracked(conn);
     } else {
       const tomb = found >= TOMB_TAG ? found - TOMB_TAG : -1;
       this.lastConnection = null;
@@ -181,11 +175,24 @@ export class ConnectionTable {
         const incarnation = tomb >= 0 ? this.tombIncarnation[tomb]! + 1 : 1;
         conn = this.create(seg, hash, tomb, tomb >= 0 ? this.index.at : -1);
         conn.incarnation = incarnation;
-        this.touch(conn);
-        this.lastConnection = conn;
+        this.tracked(conn);
       }
     }
+  }
 
+  /**
+   * After a segment went to `conn` (an existing connection, or one it created): the most recently active, the one
+   * lastConnection names, and queued for its grace period once it has ended — also when its first segment ended
+   * it (a lone RST).
+   */
+  private tracked(conn: Connection): void {
+    this.touch(conn);
+    this.lastConnection = conn;
+    if (conn.finished && !conn.inFinishedQueue) {
+      conn.inFinishedQueue = true;
+      this.finishedQueue.push(conn);
+      this.finishedGens.push(conn.generation);
+    }
   }
 
   private isNewIncarnation(conn: Connection, dir: number): boolean {
@@ -332,6 +339,13 @@ export class ConnectionTable {
         this.finishedHead++;
         continue;
       }
+      if (conn.finishedTime > now + grace) {
+        // It ended "later" than now: the capture's clock has stepped back since. Queued behind the others, it
+        // would hold them all back until the clock came round again; it waits at the end of the queue instead.
+        this.finishedHead++;
+        (requeue ??= []).push(conn);
+        continue;
+      }
       if (conn.finishedTime + grace > now) break;
       this.finishedHead++;
       if (conn.lastTime + grace > now) {
@@ -369,7 +383,8 @@ export class ConnectionTable {
     if (victim === null) return;
     victim.inFinishedQueue = false;
     this.remove(victim, victim.finished ? TOMB_OF_FINISHED : TOMB_OF_EVICTED);
-    this.evicted++;
+    // Counted as evicted only when it had not ended: a finished one just leaves before its grace period is over.
+    if (!victim.finished) this.evicted++;
     this.emit(victim, victim.finished ? 'finished' : 'evicted', now);
     this.recycle(victim);
   }

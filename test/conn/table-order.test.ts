@@ -14,7 +14,7 @@ import { buildRecord } from '../../src/classify/build-record.js';
 import { DEFAULT_CLASSIFIER_OPTIONS } from '../../src/classify/classifier.js';
 import type { ConnectionRecord } from '../../src/classify/record.js';
 import { ConnectionTable, DEFAULT_TABLE_OPTIONS, type ConnectionTableOptions, type EmitReason } from '../../src/conn/connection-table.js';
-import { newTcpSegment, TCP_ACK, TCP_SYN, type TcpSegment } from '../../src/decode/segment.js';
+import { newTcpSegment, TCP_ACK, TCP_RST, TCP_SYN, type TcpSegment } from '../../src/decode/segment.js';
 
 const SERVER = 0xc0000202; // 192.0.2.2
 const CLIENT = 0xc0000201; // 192.0.2.1
@@ -121,5 +121,40 @@ describe('table option trace: false', () => {
     assert.deepEqual(got[0]!.ladder, []);
     assert.deepEqual(got[0]!.endpoints.client.states, []);
     assert.equal(got[0]!.packets.client + got[0]!.packets.server, 2);
+  });
+});
+
+describe('finished connections leave after their grace period, whatever the clock does', () => {
+  it('a connection ended by its first segment (a lone RST) is emitted after the grace period, not at the end', () => {
+    const emitted: [number, EmitReason, number][] = [];
+    const t = new ConnectionTable({ ...DEFAULT_TABLE_OPTIONS, graceSeconds: 2 }, (c, reason, now) => void emitted.push([c.clientPort, reason, now]));
+    const s = newTcpSegment();
+    // Backscatter: a RST for a connection the capture never saw.
+    t.onSegment(seg(s, 40001, TCP_RST | TCP_ACK, 100, 1, true));
+    assert.equal(t.lastConnection?.finished, true, 'a lone RST ends its connection');
+    // Other traffic for the next minute.
+    for (let i = 1; i <= 60; i++) t.onSegment(seg(s, 41000 + i, TCP_SYN, 100 + i, 1 + i));
+    const rst = emitted.find(([port]) => port === 40001);
+    assert.ok(rst !== undefined, 'emitted while the capture went on');
+    assert.equal(rst[1], 'finished');
+    assert.ok(rst[2] >= 102 && rst[2] <= 104, `emitted at ${rst[2]}`);
+  });
+
+  it('one frame stamped far in the future does not put off the sweeps of the frames after it', () => {
+    const emitted: [number, EmitReason, number][] = [];
+    const t = new ConnectionTable({ ...DEFAULT_TABLE_OPTIONS, graceSeconds: 2 }, (c, reason, now) => void emitted.push([c.clientPort, reason, now]));
+    const s = newTcpSegment();
+    // A lone RST stamped 2100 (a broken clock), then the real times: a refused connection at 100 and traffic.
+    t.onSegment(seg(s, 40000, TCP_RST | TCP_ACK, 4_102_444_800, 1, true));
+    t.onSegment(seg(s, 40001, TCP_SYN, 100, 2));
+    t.onSegment(seg(s, 40001, TCP_RST | TCP_ACK, 100.001, 3, true));
+    for (let i = 1; i <= 60; i++) t.onSegment(seg(s, 41000 + i, TCP_SYN, 100 + i, 3 + i));
+    const refused = emitted.find(([port]) => port === 40001);
+    assert.ok(refused !== undefined, 'the refused connection is emitted while the capture goes on');
+    assert.ok(refused[2] >= 102 && refused[2] <= 104, `emitted at ${refused[2]}`);
+    // The far-future one waits (its grace period is not over in capture time) and goes at the end.
+    assert.equal(emitted.find(([port]) => port === 40000), undefined);
+    t.flush();
+    assert.ok(emitted.some(([port]) => port === 40000));
   });
 });

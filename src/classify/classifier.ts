@@ -273,7 +273,7 @@ function classifyReset(conn: Connection, r: EndpointTrack, opts: ClassifierOptio
   }
 
   // The RST sender never closed.
-  if (bareReply || (!r.rstHasAck && r.rstIsReply)) {
+  if (bareReply) {
     // A socket-less reply from an end that never closed: it lost the connection (reboot, crash, state dropped).
     v.ending = 'lost-state-rst';
     v.rstReason = 'NO_SOCKET';
@@ -419,7 +419,8 @@ function classifyWithoutReset(conn: Connection, opts: ClassifierOptions, ctx: Cl
       if (w.lastKeepAliveFrame > 0) v.evidence.push(w.lastKeepAliveFrame);
       if (w.lastZeroWindowProbeFrame > 0) v.evidence.push(w.lastZeroWindowProbeFrame);
       if (w.dataAfterPeerFinFrame > 0) v.evidence.push(w.dataAfterPeerFinFrame);
-      lower(v, v.confidence === 'high' ? 'high' : v.confidence, 'the connection was still in CLOSE_WAIT when the capture ended');
+      // Said, without lowering the confidence: the wait was long enough to judge.
+      v.confidenceReasons.push('the connection was still in CLOSE_WAIT when the capture ended');
       return;
     }
     v.ending = 'half-closed';

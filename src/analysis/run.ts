@@ -5,6 +5,7 @@ import { NEED_MORE, type CaptureInfo, type CaptureReader } from '../capture/read
 import type { ClassifiedConnection } from '../classify/classified.js';
 import type { ConnectionRecord } from '../classify/record.js';
 import type { CaptureFileSummary, RunSummary } from '../output/run-summary.js';
+import { toSeconds } from '../conn/time.js';
 import { Analyzer, type AnalyzerOptions } from './analyzer.js';
 import { summarize } from './summary.js';
 
@@ -101,7 +102,7 @@ export async function analyzeCaptures(
       if (r.error) errors.push(r.error);
       fileSummaries[idx] = fileSummary(r.info, r.error);
       if (r.info.endTimeSec !== null) {
-        analyzer.recordedEnd = Math.max(analyzer.recordedEnd, r.info.endTimeSec + r.info.endTimeNs * 1e-9);
+        analyzer.recordedEnd = Math.max(analyzer.recordedEnd, toSeconds(r.info.endTimeSec, r.info.endTimeNs));
       }
     }
   }

@@ -104,23 +104,6 @@ export class LadderTrace {
     this.ringOut = false;
   }
 
-  /** Adds one packet (fields as TcpSegment has them). */
-  add(
-    frame: number,
-    tsSec: number,
-    tsNs: number,
-    fromServer: boolean,
-    flags: number,
-    note: NoteCode,
-    seq: number,
-    ack: number,
-    len: number,
-    win: number,
-  ): void {
-    const o = this.nextSlot(flags);
-    this.write(this.target, o, frame, tsSec, tsNs, fromServer, flags, note, seq, ack, len, win);
-  }
-
   /**
    * Adds the segment's packet. Reads the fields itself rather than taking them as arguments: the sequence
    * numbers above 2^31 are doubles, and passing doubles to a call that is not inlined boxes each one (garbage
@@ -198,30 +181,6 @@ export class LadderTrace {
     const from = this.base + RING_BASE * WORDS;
     r.set(this.words.subarray(from, from + RING_INLINE * WORDS));
     this.ringOut = true;
-  }
-
-  private write(
-    arr: Uint32Array,
-    o: number,
-    frame: number,
-    tsSec: number,
-    tsNs: number,
-    fromServer: boolean,
-    flags: number,
-    note: NoteCode,
-    seq: number,
-    ack: number,
-    len: number,
-    win: number,
-  ): void {
-    arr[o] = frame;
-    arr[o + 1] = this.relSeconds(tsSec);
-    arr[o + 2] = tsNs;
-    arr[o + 3] = (fromServer ? 0x8000_0000 : 0) | (note << 16) | (flags & 0xffff);
-    arr[o + 4] = seq;
-    arr[o + 5] = ack;
-    arr[o + 6] = len;
-    arr[o + 7] = win > 0xffff_ffff ? 0xffff_ffff : win;
   }
 
   /** The used slots of each region: [array, word offset of its first slot, count]. */

@@ -13,6 +13,7 @@
  * Hot path: Connection.onSegment makes one call per segment. Numbers only, the letters packed into integer
  * fields, all allocated with the connection; the string is built only when the record is.
  */
+import { seqDiff } from './seq.js';
 import { makeResetter } from './resetter.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment } from '../decode/segment.js';
 
@@ -77,10 +78,6 @@ const CH = {
   FLIP: 0x5e, // '^'
 } as const;
 
-function seqDelta(a: number, b: number): number {
-  return (a - b) | 0;
-}
-
 /** One end as Zeek's TCP_Endpoint sees it (only what the history, conn_state and conn.log need). */
 export class ZeekEndpoint {
   state: ZeekEndpointState = ZEEK_EP.INACTIVE;
@@ -127,7 +124,7 @@ export class ZeekEndpoint {
 
   /** Relative position of a 32-bit sequence number, and whether it lies before the start (Zeek get_relative_seq). */
   relative(cur: number, last: number, wraps: number): number {
-    const d = seqDelta(cur, last);
+    const d = seqDiff(cur, last);
     let w = wraps;
     if (d < 0) {
       if (w > 0 && cur > last) w--;
@@ -135,7 +132,7 @@ export class ZeekEndpoint {
       if (cur < last) w++;
     }
     if (w === 0) {
-      const rel = seqDelta(cur, this.startSeq);
+      const rel = seqDiff(cur, this.startSeq);
       this.underflow = rel < 0;
       return rel;
     }
@@ -281,7 +278,7 @@ export class ZeekHistory {
           relAck = r;
           // Acks in RSTs are not trusted.
           if (!rst) {
-            const d = seqDelta(seg.ack, p.ackSeq);
+            const d = seqDiff(seg.ack, p.ackSeq);
             if (!(seg.ack === 0 && d > TOO_LARGE_SEQ_DELTA) && d > 0) p.updateAckSeq(seg.ack);
           }
         }
@@ -368,7 +365,7 @@ export class ZeekHistory {
 
   /** Zeek update_last_seq: advances the end's highest sequence number; payload that does not is a retransmission. */
   private updateLastSeq(e: ZeekEndpoint, isOrig: boolean, last: number, syn: boolean, fin: boolean, rst: boolean, len: number): void {
-    const d = seqDelta(last, e.lastSeq);
+    const d = seqDiff(last, e.lastSeq);
     if ((syn || rst) && (d > TOO_LARGE_SEQ_DELTA || d < -TOO_LARGE_SEQ_DELTA)) return;
     // A FIN right after the SYN: trust it even if it lies "behind" (connections over 2 GB seen only at the ends).
     if (fin && e.lastSeq === ((e.startSeq + 1) >>> 0)) e.updateLastSeq(last);

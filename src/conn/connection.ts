@@ -281,7 +281,6 @@ export class Connection {
         snd.hasIsn = true;
         snd.isn = seq;
         snd.synFrame = seg.frame;
-        snd.synTime = t;
         snd.wscaleOffered = seg.windowScale;
         if (!snd.hasNxt) {
           snd.hasNxt = true;
@@ -378,9 +377,7 @@ export class Connection {
         this.retransmission(snd, seg.frame, t);
         note = NOTE.retransmission;
       }
-      snd.lastSegHadData = true;
     } else {
-      snd.lastSegHadData = false;
       if (!syn && !fin && hasAck && seqAdd(seq, 1) === snd.nxt && snd.packets > 1) {
         // Linux keep-alive (and zero-window probe): an empty segment at snd.una - 1 that the peer must answer.
         if (rcv.window === 0) {
@@ -430,7 +427,6 @@ export class Connection {
     snd.payloadBytes += bytes;
     if (snd.firstDataFrame < 0) snd.firstDataFrame = frame;
     snd.lastDataTime = t;
-    snd.lastDataFrame = frame;
     snd.receivedSinceOwnSend = 0;
     rcv.receivedSinceOwnSend += bytes;
     if (rcv.hasFin && snd.dataAfterPeerFinFrame < 0) snd.dataAfterPeerFinFrame = frame;
@@ -501,8 +497,6 @@ export class Connection {
     snd.hasRst = true;
     snd.rstFrame = seg.frame;
     snd.rstTime = t;
-    snd.rstSeq = seg.seq;
-    snd.rstAck = seg.ack;
     snd.rstHasAck = hasAck;
     snd.stateBeforeRst = snd.state;
     snd.peerStateAtRst = rcv.state;

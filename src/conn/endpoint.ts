@@ -24,7 +24,7 @@ export const ENDPOINT_WORDS = STATE_LOG + 2 * INLINE_STATE_CHANGES;
 /** Float64 words of an end that keeps no state log (no record will list its state changes). */
 export const ENDPOINT_WORDS_UNLOGGED = STATE_LOG;
 
-/** The initial words of an end, copied in on creation and reset. */
+/** The initial words of an end, copied in on creation and reset. Words 21, 34, 45 and 46 and flag bit 0x100 are free. */
 const INITIAL = new Float64Array(ENDPOINT_WORDS);
 const INITIAL_FIELDS = INITIAL.subarray(0, STATE_LOG);
 (function initial(t: Float64Array): void {
@@ -35,13 +35,11 @@ const INITIAL_FIELDS = INITIAL.subarray(0, STATE_LOG);
   t[15] = -1; // lastSegTime
   t[19] = -1; // firstDataFrame
   t[20] = -1; // lastDataTime
-  t[21] = -1; // lastDataFrame
   t[24] = -1; // retransRunStart
   t[25] = -1; // ackAdvanceTime
   t[29] = -1; // lastZeroWindowProbeFrame
   t[32] = -1; // wscaleOffered
   t[33] = -1; // synFrame
-  t[34] = -1; // synTime
   t[36] = -1; // lastSynTime
   t[37] = -1; // lastSynGap
   t[38] = -1; // finFrame
@@ -258,12 +256,6 @@ export class EndpointTrack {
   set synFrame(v: number) {
     this.f[33] = v;
   }
-  get synTime(): number {
-    return this.f[34]!;
-  }
-  set synTime(v: number) {
-    this.f[34] = v;
-  }
   get synCount(): number {
     return this.f[35]!;
   }
@@ -365,18 +357,6 @@ export class EndpointTrack {
   set rstTime(v: number) {
     this.f[44] = v;
   }
-  get rstSeq(): number {
-    return this.f[45]!;
-  }
-  set rstSeq(v: number) {
-    this.f[45] = v;
-  }
-  get rstAck(): number {
-    return this.f[46]!;
-  }
-  set rstAck(v: number) {
-    this.f[46] = v;
-  }
   get rstHasAck(): boolean {
     return (this.f[FLAGS]! & 0x800) !== 0;
   }
@@ -459,12 +439,6 @@ export class EndpointTrack {
   }
   set lastDataTime(v: number) {
     this.f[20] = v;
-  }
-  get lastDataFrame(): number {
-    return this.f[21]!;
-  }
-  set lastDataFrame(v: number) {
-    this.f[21] = v;
   }
   /** Payload received from the peer since this end last sent payload (a request not yet answered). */
   get receivedSinceOwnSend(): number {
@@ -556,13 +530,6 @@ export class EndpointTrack {
   }
   set lastSegEndSeq(v: number) {
     this.f[17] = v;
-  }
-  get lastSegHadData(): boolean {
-    return (this.f[FLAGS]! & 0x100) !== 0;
-  }
-  set lastSegHadData(v: boolean) {
-    const x = this.f[FLAGS]!;
-    this.f[FLAGS] = v ? x | 0x100 : x & ~0x100;
   }
   get lastSegWasFin(): boolean {
     return (this.f[FLAGS]! & 0x80) !== 0;

@@ -5,6 +5,7 @@
 import type { ClassifiedConnection } from '../classify/classified.js';
 import { isAbnormal, type Ending } from '../classify/labels.js';
 import type { ConnectionRecord } from '../classify/record.js';
+import { formatAddress } from '../decode/address.js';
 
 export interface FilterArgs {
   only?: 'abnormal';
@@ -16,7 +17,7 @@ export interface FilterArgs {
 /** Does the record pass the user's filters? */
 export function recordFilter(a: FilterArgs): (r: ConnectionRecord) => boolean {
   const endings = a.ending && a.ending.length > 0 ? new Set(a.ending) : null;
-  const hosts = a.host && a.host.length > 0 ? new Set(a.host.map((h) => h.replace(/^\[|\]$/g, '').toLowerCase())) : null;
+  const hosts = hostSet(a);
   const ports = a.port && a.port.length > 0 ? new Set(a.port) : null;
   return (r) => {
     if (a.only === 'abnormal' && !isAbnormal(r.ending)) return false;
@@ -28,21 +29,27 @@ export function recordFilter(a: FilterArgs): (r: ConnectionRecord) => boolean {
 }
 
 /**
- * recordFilter for a classified connection: the ending filters read the verdict, the port filter the connection;
- * only a --host filter needs the record (addresses as text).
+ * recordFilter for a classified connection, without building its record: the ending filters read the verdict, the
+ * port and host filters the connection (its addresses written as the record writes them, only when asked for).
  */
 export function classifiedFilter(a: FilterArgs): (c: ClassifiedConnection) => boolean {
-  if (a.host && a.host.length > 0) {
-    const keep = recordFilter(a);
-    return (c) => keep(c.record());
-  }
   const endings = a.ending && a.ending.length > 0 ? new Set(a.ending) : null;
+  const hosts = hostSet(a);
   const ports = a.port && a.port.length > 0 ? new Set(a.port) : null;
-  if (a.only !== 'abnormal' && endings === null && ports === null) return () => true;
+  if (a.only !== 'abnormal' && endings === null && hosts === null && ports === null) return () => true;
   return (c) => {
     if (a.only === 'abnormal' && !isAbnormal(c.ending)) return false;
     if (endings && !endings.has(c.ending)) return false;
-    if (ports && !ports.has(c.conn.clientPort) && !ports.has(c.conn.serverPort)) return false;
+    const conn = c.conn;
+    if (ports && !ports.has(conn.clientPort) && !ports.has(conn.serverPort)) return false;
+    if (hosts && !hosts.has(formatAddress(conn.ipVersion, conn.clientAddr)) && !hosts.has(formatAddress(conn.ipVersion, conn.serverAddr))) {
+      return false;
+    }
     return true;
   };
+}
+
+/** The --host addresses as records write them (no brackets, lower case), or null for none. */
+function hostSet(a: FilterArgs): Set<string> | null {
+  return a.host && a.host.length > 0 ? new Set(a.host.map((h) => h.replace(/^\[|\]$/g, '').toLowerCase())) : null;
 }

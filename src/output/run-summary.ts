@@ -54,7 +54,7 @@ export interface RunSummary {
   unknownLinkType: number;
   /** TCP segments whose checksum was verified bad (normal with checksum offload; they are still used). */
   badChecksums: number;
-  /** Connections reported. */
+  /** Connections classified: all of them (--only, --ending, --host and --port choose what is listed, not this count). */
   connections: number;
   /** Connections evicted from the connection table before their end (memory limit). */
   evictedConnections: number;

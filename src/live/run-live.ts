@@ -124,7 +124,8 @@ export function runLive(a: LiveArgs, io: LiveIo, deps: LiveDeps = DEFAULT_DEPS):
     addToServiceTally(services, r);
     addToAbnormal(abnormal, r);
     if (a.only === 'abnormal' && !isAbnormal(r.ending)) return;
-    // Each record is one write: a pipe on Linux takes it at once, so `| jq` sees it as it is classified.
+    // Each record is one write: a pipe on Linux takes it at once (stdout writes to pipes and files are synchronous
+    // there, so a slow reader holds the capture back rather than filling memory), and `| jq` sees it at once.
     status.around(() => {
       if (ndjson !== null) ndjson.write(r);
       else io.stdout.write(`${recordLine(r, { color, ascii: a.ascii })}\n`);
@@ -274,7 +275,11 @@ export function runLive(a: LiveArgs, io: LiveIo, deps: LiveDeps = DEFAULT_DEPS):
     const finish = ndjson !== null ? ndjson.finish(summary) : Promise.resolve();
     finish.then(
       () => resolveRun(exitStatus),
-      () => resolveRun(exitStatus),
+      (err: unknown) => {
+        // The records could not all be written (stdout closed, disk full): say so, and fail.
+        io.stderr.write(`teardown: writing the records failed: ${errorText(err)}\n`);
+        resolveRun(STATUS.failed);
+      },
     );
   }
 

@@ -17,7 +17,9 @@ export class SourceInfo implements CaptureInfo {
   droppedByCapture: number | null = null;
 
   private readonly kinds = new Map<string, { text: string; count: number }>();
-  private notesDropped = 0;
+  /** Kinds that came after the table was full (remembered, up to a bound, so they are counted once). */
+  private readonly droppedKinds = new Set<string>();
+  private droppedOverflow = false;
 
   constructor(
     readonly name: string,
@@ -32,7 +34,8 @@ export class SourceInfo implements CaptureInfo {
     for (const k of this.kinds.values()) {
       out.push(k.count === 1 ? k.text : `${k.text} (${k.count} times in all)`);
     }
-    if (this.notesDropped > 0) out.push(`${this.notesDropped} more notes of other kinds not shown`);
+    const dropped = this.droppedKinds.size;
+    if (dropped > 0) out.push(`${dropped}${this.droppedOverflow ? ' or more' : ''} more kinds of notes not shown`);
     return out;
   }
 
@@ -46,7 +49,8 @@ export class SourceInfo implements CaptureInfo {
       k.count++;
       return true;
     }
-    return false;
+    // A kind past the table's bound: nothing more to write down for it.
+    return this.droppedKinds.has(kind);
   }
 
   note(kind: string, text: string): void {
@@ -56,7 +60,8 @@ export class SourceInfo implements CaptureInfo {
       return;
     }
     if (this.kinds.size >= MAX_NOTE_KINDS) {
-      this.notesDropped++;
+      if (this.droppedKinds.size < MAX_NOTE_KINDS * 16) this.droppedKinds.add(kind);
+      else this.droppedOverflow = true;
       return;
     }
     this.kinds.set(kind, { text, count: 1 });

@@ -191,7 +191,6 @@ export function renderCaptureHeader(s: RunSummary, opts: CaptureHeaderOptions = 
       .map(([k, n]) => `${sanitize(k)} ${formatCount(n)}`);
     pk.push(`${formatCount(s.notTcp)} not TCP${kinds.length > 0 ? ` (${kinds.join(', ')})` : ''}`);
   }
-  if (s.fragments > 0) pk.push(`${plural(s.fragments, 'IP fragment')} (not reassembled)`);
   add('Packets', pk.join(sep));
 
   // Connections.
@@ -209,6 +208,8 @@ export function renderCaptureHeader(s: RunSummary, opts: CaptureHeaderOptions = 
   if (s.malformed > 0) dmg.push(`${formatCount(s.malformed)} malformed`);
   if (s.tooShort > 0) dmg.push(`${formatCount(s.tooShort)} too short`);
   if (s.unknownLinkType > 0) dmg.push(`${formatCount(s.unknownLinkType)} unknown link type`);
+  // Fragments whose datagram never came whole: their TCP segments are missing from the analysis.
+  if (s.fragments > 0) dmg.push(`${plural(s.fragments, 'IP fragment')} not reassembled`);
   add('Damage', dmg.length === 0 ? 'none' : dmg.join(sep), dmg.length === 0 ? undefined : c.yellow);
   // Bad checksums are normal on the capturing host (offload), not damage: a note, not a warning.
   if (s.badChecksums > 0) add('Checksums', `${plural(s.badChecksums, 'bad TCP checksum')} (checksum offload on the capturing host, usually; the segments are used)`);

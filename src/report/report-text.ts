@@ -161,7 +161,8 @@ export function captureFacts(m: ReportModel, s: RunSummary, meta: ReportMeta): [
 
 /**
  * Damage and warnings, one line each (empty when the capture was clean), and notes that are no damage (bad
- * checksums: checksum offload on the capturing host makes them normal).
+ * checksums: checksum offload on the capturing host makes them normal; out-of-window RSTs, ignored as stacks do).
+ * The same split as the terminal's capture header (renderCaptureHeader).
  */
 export function damageLines(s: RunSummary, meta: ReportMeta): { errors: string[]; warnings: string[]; notes: string[] } {
   const warnings: string[] = [];
@@ -178,8 +179,9 @@ export function damageLines(s: RunSummary, meta: ReportMeta): { errors: string[]
     }
   }
   add(s.evictedConnections, 'connections evicted before their end (--max-connections), classified with what was known');
-  add(s.outOfWindowRstsIgnored, 'out-of-window RSTs ignored (RFC 5961)');
+  // As on the terminal: RSTs outside the window are what RFC 5961 stacks ignore too, not damage.
   const notes: string[] = [];
+  if (s.outOfWindowRstsIgnored > 0) notes.push(`${formatCount(s.outOfWindowRstsIgnored)} out-of-window RSTs ignored (RFC 5961)`);
   if (s.badChecksums > 0) {
     notes.push(`${formatCount(s.badChecksums)} segments with bad TCP checksums (usually checksum offload on the capturing host; still used)`);
   }

@@ -118,6 +118,11 @@ describe('capture header', () => {
     // A file name from the command line cannot smuggle escape sequences into the terminal.
     assert.ok(!text.includes(ESC));
   });
+  it('counts fragments that were never reassembled as damage (their segments are missing)', () => {
+    const s = newRunSummary({ closeWaitThresholdMs: 5000, finTimeoutMs: 60000 });
+    s.fragments = 3;
+    assert.match(renderCaptureHeader(s), /^Damage\s+3 IP fragments not reassembled$/m);
+  });
   it('says "none" when nothing was damaged', () => {
     const s = newRunSummary({ closeWaitThresholdMs: 5000, finTimeoutMs: 60000 });
     assert.match(renderCaptureHeader(s), /^Damage\s+none$/m);

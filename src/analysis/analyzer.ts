@@ -8,19 +8,12 @@ import { ConnectionTable, DEFAULT_TABLE_OPTIONS, type ConnectionTableOptions, ty
 import { toSeconds } from '../conn/time.js';
 import { Decoder } from '../decode/decoder.js';
 import { DecodeOutcome, newTcpSegment, type TcpSegment } from '../decode/segment.js';
-import { shardOf, type Shard } from './shard.js';
 
 export interface AnalyzerOptions {
   classifier: ClassifierOptions;
   table: ConnectionTableOptions;
   /** 'summary' records leave out the ladder and state lists (see RecordDetail). Default 'full'. */
   detail?: RecordDetail;
-  /**
-   * Follow only this share of the connections (a worker of a parallel run). Every frame is still read, decoded
-   * and counted, and moves capture time on, so that the share's connections are classified exactly as in a run
-   * that follows them all.
-   */
-  shard?: Shard;
 }
 
 export const DEFAULT_ANALYZER_OPTIONS: AnalyzerOptions = {
@@ -84,21 +77,35 @@ export class Analyzer {
       this.firstNs = pkt.tsNs;
       this.tsDigits = pkt.tsDigits;
     }
-    // The capture's end is its latest timestamp (frames are not always in order).
-    if (pkt.tsSec > this.lastSec || (pkt.tsSec === this.lastSec && pkt.tsNs > this.lastNs)) {
-      this.lastSec = pkt.tsSec;
-      this.lastNs = pkt.tsNs;
-    }
+    this.noteTimestamp(pkt.tsSec, pkt.tsNs);
     if (pkt.tsDigits > this.tsDigits) this.tsDigits = pkt.tsDigits;
     const seg = this.seg;
     if (this.decoder.decode(pkt, seg, frame) !== DecodeOutcome.Tcp) return null;
-    const shard = this.opts.shard;
-    if (shard !== undefined && shardOf(seg, shard.count) !== shard.index) {
-      this.table.advanceTo(toSeconds(seg.tsSec, seg.tsNs));
-      return null;
-    }
     this.table.onSegment(seg);
     return this.table.lastConnection;
+  }
+
+  /** The capture's end is its latest timestamp (frames are not always in order). */
+  noteTimestamp(sec: number, ns: number): void {
+    if (sec > this.lastSec || (sec === this.lastSec && ns > this.lastNs)) {
+      this.lastSec = sec;
+      this.lastNs = ns;
+    }
+  }
+
+  /**
+   * Feeds a TCP segment decoded elsewhere (a worker of a parallel run: the reading thread decoded it and counted
+   * its frame). Returns the connection it went to, or null.
+   */
+  ingestSegment(seg: TcpSegment): Connection | null {
+    this.noteTimestamp(seg.tsSec, seg.tsNs);
+    this.table.onSegment(seg);
+    return this.table.lastConnection;
+  }
+
+  /** Connections evicted from the table before they ended. */
+  get evicted(): number {
+    return this.table.evicted;
   }
 
   /** Capture end for the classifier: the last frame, or a later end the capture file recorded. */

@@ -1,31 +1,44 @@
 /**
- * A parallel run for the summary tables: one worker thread per shard of the connections, each reading every frame
- * (reading and decoding are a small part of the cost) and following only the connections whose tuple hashes to
- * its shard; the digests add up to what one pass would give.
+ * A parallel run for the summary tables, as a pipeline: this thread reads and decodes every frame once and hands
+ * each TCP segment, through a shared-memory ring (segment-ring.ts), to the worker thread whose share of the
+ * connections its tuple hashes to; each worker follows its connections and classifies them; the digests add up to
+ * what one pass would give.
  *
- * Why this is the same as one pass: every worker sees every frame, so frame numbers, capture time and the table's
- * sweeps move exactly as in one pass, and a connection's packets all reach the same worker. Connection ids are
- * renumbered from the frames where each shard's connections began, so they are those of one pass. What can differ
- * is only what depends on the table's bounds, which are divided among the shards: when more connections are
- * open at once than --max-connections, a shard evicts its own least recently active one, not the run's.
+ * Why a pipeline rather than workers that each read the files: the connection table is most of the cost, and
+ * reading and decoding every frame in each worker was a quarter of each one's work (docs/performance.md). It also
+ * means standard input can be analysed in parallel: it is read once.
+ *
+ * Why this is the same as one pass: frame numbers and every counter of the summary come from this thread, which
+ * sees every frame; a connection's packets all reach the same worker, in order; each worker's table sweeps at the
+ * same capture times as one table would, because this thread sends the sweep points (segment-dispatch.ts).
+ * Connection ids are renumbered from the frames where each shard's connections began, so they are those of one
+ * pass. What can differ is only what depends on the table's bounds, which are divided among the shards: when more
+ * connections are open at once than --max-connections, a shard evicts its own least recently active one, not the
+ * run's.
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { CaptureError } from '../capture/raw-packet.js';
+import { NEED_MORE } from '../capture/reader.js';
 import { mergeTableDigest, type TableDigest } from '../output/table-digest.js';
-import { ranksAt } from './frame-bitmap.js';
 import type { AnalyzerOptions } from './analyzer.js';
+import { ranksAt } from './frame-bitmap.js';
 import type { FilterArgs } from './record-filter.js';
-import type { RunResult } from './run.js';
+import { bytesOf, closeCaptures, frameSource, openCaptures, type RunResult } from './run.js';
+import { LOCAL, SegmentDispatcher } from './segment-dispatch.js';
+import { ShardFollower, type ShardResult } from './shard-follower.js';
+import { newRingBuffer, RingWriter } from './segment-ring.js';
 import type { ShardJob, ShardMessage } from './shard-worker.js';
+import { summarize } from './summary.js';
 
 export interface ParallelRunOptions {
-  /** Worker threads (shards); at least 2. */
+  /** Threads, the reading thread included; at least 2. */
   jobs: number;
   filter: FilterArgs;
   abnormalLimit: number;
   onProgress?: (bytesRead: number, totalBytes: number | null, frames: number) => void;
+  /** How the connections are shared out (DEFAULT_SHARES; tests try others). */
+  shares?: { local: number; worker: number };
 }
 
 export interface ParallelRunResult extends RunResult {
@@ -46,65 +59,123 @@ export const WORKER_YOUNG_GENERATION_MB = 6;
 
 type Done = Extract<ShardMessage, { type: 'done' }>;
 
+/** More threads than this are not started, whatever --jobs says. */
+export const MAX_THREADS = 64;
+
+/** How long the reading thread waits for room in a ring before it looks at the workers again (ms). */
+const ROOM_WAIT_MS = 50;
+
+interface StartedWorker {
+  worker: Worker;
+  done: Promise<Done>;
+  /** Set when the worker failed or exited before it sent its result. */
+  failure: Error | null;
+}
+
 /** Starts one shard's worker; `done` settles with its result, or with its failure. */
-function startWorker(job: ShardJob, onProgress?: ParallelRunOptions['onProgress']): { worker: Worker; done: Promise<Done> } {
+function startWorker(job: ShardJob): StartedWorker {
   const worker = new Worker(path.join(__dirname, 'shard-worker.js'), {
     workerData: { kind: 'teardown-shard', job },
     // A small young generation: the workers allocate little per connection, and V8's default (tens of MB per
     // isolate) would be most of what a second thread adds to the peak (docs/performance.md).
     resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
   });
-  const done = new Promise<Done>((resolve, reject) => {
+  const started: StartedWorker = { worker, done: Promise.resolve() as unknown as Promise<Done>, failure: null };
+  started.done = new Promise<Done>((resolve, reject) => {
     let settled = false;
+    const fail = (err: Error) => {
+      settled = true;
+      started.failure = err;
+      reject(err);
+    };
     worker.on('message', (m: ShardMessage) => {
-      if (m.type === 'progress') onProgress?.(m.read, m.total, m.frames);
-      else if (m.type === 'done') {
+      if (m.type === 'done') {
         settled = true;
         resolve(m);
       } else {
-        settled = true;
-        reject(new Error(`analysis worker failed: ${m.message}`));
+        fail(new Error(`analysis worker failed: ${m.message}`));
       }
     });
-    worker.on('error', (err) => {
-      settled = true;
-      reject(err);
-    });
+    worker.on('error', (err) => fail(err));
     worker.on('exit', (code) => {
-      if (!settled) reject(new Error(`analysis worker exited with code ${code} before it finished`));
+      if (!settled) fail(new Error(`analysis worker exited with code ${code} before it finished`));
     });
   });
-  return { worker, done };
+  // Awaited below; a failure that arrives while this thread is still reading is seen through `failure`.
+  started.done.catch(() => undefined);
+  return started;
 }
 
-/** Runs the shards and merges what they found. Files must be files (standard input cannot be read twice). */
+/**
+ * Shares of the connections the reading thread follows itself, and each worker follows: the reading thread also
+ * reads and decodes every frame, which costs about as much as following a third of the connections, so with one
+ * worker it takes one share in three (docs/performance.md).
+ */
+export const DEFAULT_SHARES = { local: 1, worker: 2 };
+
+/** Runs the shares and merges what they found. */
 export async function analyzeCapturesInParallel(files: string[], opts: AnalyzerOptions, p: ParallelRunOptions): Promise<ParallelRunResult> {
-  const n = Math.max(2, Math.floor(p.jobs));
-  const jobs: ShardJob[] = [];
-  for (let i = 0; i < n; i++) {
-    jobs.push({
-      files,
-      opts: {
-        ...opts,
-        shard: { index: i, count: n },
-        table: {
-          ...opts.table,
-          maxConnections: Math.max(1, Math.ceil(opts.table.maxConnections / n)),
-          maxTombstones: Math.ceil(opts.table.maxTombstones / n),
-          zeek: false,
-        },
-      },
-      filter: p.filter,
-      abnormalLimit: p.abnormalLimit,
-      progress: i === 0 && p.onProgress !== undefined,
-    });
-  }
-  const started = jobs.map((j) => startWorker(j, p.onProgress));
-  let done: Done[];
+  const threads = Math.min(MAX_THREADS, Math.max(2, Math.floor(p.jobs)));
+  const shares = p.shares ?? DEFAULT_SHARES;
+  const workers = threads - 1;
+  // Share v goes to the reading thread for v < shares.local, then to the workers, shares.worker each.
+  const total = shares.local + workers * shares.worker;
+  const route = new Int16Array(total);
+  for (let v = 0; v < total; v++) route[v] = v < shares.local ? LOCAL : Math.floor((v - shares.local) / shares.worker);
+  const boundsFor = (k: number): AnalyzerOptions => ({
+    ...opts,
+    table: {
+      ...opts.table,
+      maxConnections: Math.max(1, Math.ceil((opts.table.maxConnections * k) / total)),
+      maxTombstones: Math.ceil((opts.table.maxTombstones * k) / total),
+      zeek: false,
+    },
+  });
+  const rings = Array.from({ length: workers }, () => newRingBuffer());
+  // The workers start (and load their code) while this thread opens the files.
+  const job = { opts: boundsFor(shares.worker), filter: p.filter, abnormalLimit: p.abnormalLimit };
+  const started = rings.map((ring) => startWorker({ ring, ...job }));
+  const local = shares.local > 0 ? new ShardFollower(boundsFor(shares.local), p.filter, p.abnormalLimit) : null;
+  const dispatcher = new SegmentDispatcher(rings.map((r) => new RingWriter(r)), route, local);
+  const failed = (): Error | null => started.find((w) => w.failure !== null)?.failure ?? null;
+
+  let done: ShardResult[];
+  const captures = await openCaptures(files);
   try {
+    if (captures.readers.length > 0) {
+      const source = frameSource(captures);
+      try {
+        for (;;) {
+          if (!dispatcher.ready()) {
+            await dispatcher.waitForRoom(ROOM_WAIT_MS);
+            const err = failed();
+            if (err !== null) throw err;
+            continue;
+          }
+          const pkt = source.next();
+          if (pkt === null) break;
+          if (pkt === NEED_MORE) {
+            dispatcher.publish();
+            if (p.onProgress) {
+              const b = bytesOf(captures);
+              p.onProgress(b.read, b.total, dispatcher.frames);
+            }
+            await source.fill();
+            const err = failed();
+            if (err !== null) throw err;
+            continue;
+          }
+          dispatcher.ingest(pkt);
+        }
+      } finally {
+        for (const r of captures.readers) r.close();
+      }
+    }
+    dispatcher.end(closeCaptures(files, captures));
     done = await Promise.all(started.map((w) => w.done));
+    if (local !== null) done.push(local.result());
   } catch (err) {
-    // One share failed: the others' work is moot.
+    // A share failed (or this thread did): the others' work is moot.
     await Promise.all(started.map((w) => w.worker.terminate()));
     throw err;
   }
@@ -113,26 +184,34 @@ export async function analyzeCapturesInParallel(files: string[], opts: AnalyzerO
   // began at its first frame or before (one frame begins at most one connection).
   for (const d of done) {
     const ids = new Array<number>(d.keptFirstFrames.length).fill(0);
-    for (const other of done) ranksAt(other.began, d.keptFirstFrames).forEach((n, i) => (ids[i]! += n));
+    for (const other of done) ranksAt(other.began, d.keptFirstFrames).forEach((k, i) => (ids[i]! += k));
     d.digest.abnormal.kept.forEach((r, i) => {
       r.id = ids[i]!;
       r.tcpStream = ids[i]! - 1;
     });
   }
-  const first = done[0]!;
-  const digest = first.digest;
-  const summary = first.summary;
-  for (let i = 1; i < done.length; i++) {
-    const d = done[i]!;
-    mergeTableDigest(digest, d.digest);
-    summary.connections += d.summary.connections;
-    summary.evictedConnections += d.summary.evictedConnections;
-    summary.outOfWindowRstsIgnored += d.summary.outOfWindowRstsIgnored;
+  const digest = done[0]!.digest;
+  for (let i = 1; i < done.length; i++) mergeTableDigest(digest, done[i]!.digest);
+  const counts = { records: 0, evicted: 0, outOfWindowRsts: 0 };
+  for (const d of done) {
+    counts.records += d.records;
+    counts.evicted += d.evicted;
+    counts.outOfWindowRsts += d.outOfWindowRsts;
   }
-  return {
-    summary,
-    errors: first.errors.map((e) => new CaptureError(e.file, e.offset, e.reason)),
-    problems: first.problems,
-    digest,
-  };
+  const d = dispatcher;
+  const summary = summarize(
+    {
+      decoder: d.decoder,
+      frames: d.frames,
+      firstSec: d.firstSec,
+      firstNs: d.firstNs,
+      lastSec: d.lastSec,
+      lastNs: d.lastNs,
+      tsDigits: d.tsDigits,
+      ...counts,
+    },
+    captures.fileSummaries,
+    opts.classifier,
+  );
+  return { summary, errors: captures.errors, problems: d.decoder.stats.problems, digest };
 }

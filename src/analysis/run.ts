@@ -41,6 +41,64 @@ export async function analyzeCaptures(
   hooks: RunHooks,
   openOpts: OpenCaptureOptions = {},
 ): Promise<RunResult> {
+  const captures = await openCaptures(files, openOpts);
+  const { readers, errors, fileSummaries } = captures;
+
+  let waitDrain = false;
+  const onRecord = hooks.onRecord;
+  const onClassified = hooks.onClassified;
+  const analyzer = onRecord !== undefined
+    ? new Analyzer(opts, (rec) => {
+      if (onRecord(rec) === false) waitDrain = true;
+    })
+    : new Analyzer(opts, null, (c) => {
+      if (onClassified?.(c) === false) waitDrain = true;
+    });
+
+  if (readers.length > 0) {
+    const source = frameSource(captures);
+    try {
+      for (;;) {
+        const p = source.next();
+        if (p === null) break;
+        if (p === NEED_MORE) {
+          if (waitDrain && hooks.drain) {
+            waitDrain = false;
+            await hooks.drain();
+          }
+          if (hooks.onProgress) {
+            const b = bytesOf(captures);
+            hooks.onProgress(b.read, b.total, analyzer.frames);
+          }
+          await source.fill();
+          continue;
+        }
+        analyzer.ingest(p);
+      }
+    } finally {
+      for (const r of readers) r.close();
+    }
+  }
+  analyzer.recordedEnd = Math.max(analyzer.recordedEnd, closeCaptures(files, captures));
+  analyzer.finish();
+  if (waitDrain && hooks.drain) await hooks.drain();
+
+  const summary = summarize(analyzer, fileSummaries, opts.classifier);
+  return { summary, errors, problems: analyzer.decoder.stats.problems };
+}
+
+/** The captures of a run, opened: the readers, and what is known of each file so far. */
+export interface OpenedCaptures {
+  readers: CaptureReader[];
+  /** Index in fileSummaries of each reader's file. */
+  readerOf: Map<CaptureReader, number>;
+  /** Files that could not be opened; closeCaptures adds the damage found while reading. */
+  errors: CaptureError[];
+  fileSummaries: CaptureFileSummary[];
+}
+
+/** Opens every file of a run (a file that cannot be opened is an error of the run, not a failure). */
+export async function openCaptures(files: string[], openOpts: OpenCaptureOptions = {}): Promise<OpenedCaptures> {
   const errors: CaptureError[] = [];
   const fileSummaries: CaptureFileSummary[] = [];
   const readers: CaptureReader[] = [];
@@ -57,64 +115,42 @@ export async function analyzeCaptures(
     }
     fileSummaries.push(emptyFileSummary(name));
   }
+  return { readers, readerOf, errors, fileSummaries };
+}
 
-  let waitDrain = false;
-  const onRecord = hooks.onRecord;
-  const onClassified = hooks.onClassified;
-  const analyzer = onRecord !== undefined
-    ? new Analyzer(opts, (rec) => {
-      if (onRecord(rec) === false) waitDrain = true;
-    })
-    : new Analyzer(opts, null, (c) => {
-      if (onClassified?.(c) === false) waitDrain = true;
-    });
+/** The one source of a run's frames: the reader, or the readers merged in timestamp order. */
+export function frameSource(c: OpenedCaptures): CaptureReader {
+  return c.readers.length === 1 ? c.readers[0]! : mergeReaders(c.readers);
+}
 
-  if (readers.length > 0) {
-    const source = readers.length === 1 ? readers[0]! : mergeReaders(readers);
-    try {
-      for (;;) {
-        const p = source.next();
-        if (p === null) break;
-        if (p === NEED_MORE) {
-          if (waitDrain && hooks.drain) {
-            waitDrain = false;
-            await hooks.drain();
-          }
-          if (hooks.onProgress) {
-            let read = 0;
-            let total: number | null = 0;
-            for (const r of readers) {
-              read += r.info.bytesRead;
-              total = total === null || r.info.totalBytes === null ? null : total + r.info.totalBytes;
-            }
-            hooks.onProgress(read, total, analyzer.frames);
-          }
-          await source.fill();
-          continue;
-        }
-        analyzer.ingest(p);
-      }
-    } finally {
-      for (const r of readers) r.close();
-    }
-    for (const r of readers) {
-      const idx = readerOf.get(r)!;
-      if (r.error) errors.push(r.error);
-      fileSummaries[idx] = fileSummary(r.info, r.error);
-      if (r.info.endTimeSec !== null) {
-        analyzer.recordedEnd = Math.max(analyzer.recordedEnd, toSeconds(r.info.endTimeSec, r.info.endTimeNs));
-      }
-    }
+/** Adds each file's bytes read (for the progress line): read so far, and the total (null when unknown). */
+export function bytesOf(c: OpenedCaptures): { read: number; total: number | null } {
+  let read = 0;
+  let total: number | null = 0;
+  for (const r of c.readers) {
+    read += r.info.bytesRead;
+    total = total === null || r.info.totalBytes === null ? null : total + r.info.totalBytes;
   }
-  for (const e of errors) {
+  return { read, total };
+}
+
+/**
+ * After the last frame (the readers are closed): fills in each file's summary and the run's errors. Returns the
+ * latest end a file recorded (pcapng isb_endtime), float seconds, or 0.
+ */
+export function closeCaptures(files: string[], c: OpenedCaptures): number {
+  let recordedEnd = 0;
+  for (const r of c.readers) {
+    const idx = c.readerOf.get(r)!;
+    if (r.error) c.errors.push(r.error);
+    c.fileSummaries[idx] = fileSummary(r.info, r.error);
+    if (r.info.endTimeSec !== null) recordedEnd = Math.max(recordedEnd, toSeconds(r.info.endTimeSec, r.info.endTimeNs));
+  }
+  for (const e of c.errors) {
     const i = files.indexOf(e.file);
-    if (i >= 0 && fileSummaries[i]!.error === null) fileSummaries[i]!.error = e.message;
+    if (i >= 0 && c.fileSummaries[i]!.error === null) c.fileSummaries[i]!.error = e.message;
   }
-  analyzer.finish();
-  if (waitDrain && hooks.drain) await hooks.drain();
-
-  const summary = summarize(analyzer, fileSummaries, opts.classifier);
-  return { summary, errors, problems: analyzer.decoder.stats.problems };
+  return recordedEnd;
 }
 
 function emptyFileSummary(name: string): CaptureFileSummary {

@@ -155,11 +155,11 @@ async function runOnce(a: AnalyzeArgs, io: Streams): Promise<number> {
 
 /**
  * Threads for a counting run: what --jobs says, else one per core (at most four) when the captures are big enough
- * for a second read to pay; one for standard input, which cannot be read twice.
+ * for a second thread to pay; one for standard input unless --jobs says otherwise (its size is not known).
  */
 function jobsFor(a: AnalyzeArgs): number {
-  if (a.files.includes('-')) return 1;
   if (a.jobs !== undefined && a.jobs > 0) return Math.floor(a.jobs);
+  if (a.files.includes('-')) return 1;
   let bytes = 0;
   for (const f of a.files) {
     try {

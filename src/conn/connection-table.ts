@@ -30,6 +30,16 @@ const POOL_MAX = 1024;
 /** Capture seconds between two sweeps of finished connections while packets flow. */
 export const SWEEP_INTERVAL_S = 1;
 
+/**
+ * Whether a packet at capture time `t` sweeps the table, its next sweep being due at `nextSweep` (the sweep then
+ * happens at `t`, and the next is due SWEEP_INTERVAL_S later). A clock that stepped back (one far-future frame,
+ * then the real times) must not put sweeps off for good. The sweep points depend only on the times of the TCP
+ * segments, so a thread that sees them all can tell the tables of a parallel run when to sweep.
+ */
+export function sweepDue(t: number, nextSweep: number): boolean {
+  return t >= nextSweep || t < nextSweep - 2 * SWEEP_INTERVAL_S;
+}
+
 export const DEFAULT_TABLE_OPTIONS: ConnectionTableOptions = {
   maxConnections: 100_000,
   // Short, because at tens of thousands of connections a second every second of grace holds that many finished
@@ -122,15 +132,15 @@ export class ConnectionTable {
 
   /**
    * Moves capture time on to `t` (float seconds) as a packet does, sweeping finished connections when a sweep is
-   * due. onSegment calls it; a table that holds only a share of the connections (one worker's shard) calls it for
-   * the other shares' packets, so that its connections are emitted exactly when a table holding all would.
+   * due. onSegment calls it; a table that holds only a share of the connections (one worker's shard) is also
+   * called at the sweep points of the other shares' packets, so that its connections are emitted exactly when a
+   * table holding all would.
    */
   advanceTo(t: number): void {
     if (t > this.now) this.now = t;
     // Emit connections whose grace period is over before this segment is looked up, so that a segment arriving
     // after the grace period opens a new connection instead of extending a finished one.
-    // A clock that stepped back (one far-future frame, then the real times) must not put sweeps off for good.
-    if (t >= this.nextSweep || t < this.nextSweep - 2 * SWEEP_INTERVAL_S) {
+    if (sweepDue(t, this.nextSweep)) {
       this.nextSweep = t + SWEEP_INTERVAL_S;
       this.sweep(t);
     }

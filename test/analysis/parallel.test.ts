@@ -9,13 +9,17 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_SYNTH, synthesize } from '../../bench/synth-capture.js';
+import { spawnSync } from 'node:child_process';
+import { DEFAULT_ANALYZER_OPTIONS } from '../../src/analysis/analyzer.js';
+import { analyzeCapturesInParallel } from '../../src/analysis/parallel-run.js';
 import { shardOf } from '../../src/analysis/shard.js';
+import type { ClassifierOptions } from '../../src/classify/classifier.js';
 import { DEFAULT_CLASSIFIER_OPTIONS } from '../../src/classify/classifier.js';
 import { runAnalyze, type AnalyzeArgs } from '../../src/cli/analyze-command.js';
 import { DEFAULT_TABLE_OPTIONS } from '../../src/conn/connection-table.js';
 import { newTcpSegment } from '../../src/decode/segment.js';
 import { TextCollector } from '../interop/zeek-corpus.js';
-import { CORPUS, SAMPLES, corpusAvailable } from '../helpers/paths.js';
+import { CORPUS, REPO, SAMPLES, corpusAvailable } from '../helpers/paths.js';
 import { splitCapture } from '../helpers/split-capture.js';
 
 async function table(files: string[], jobs: number, extra: Partial<AnalyzeArgs> = {}): Promise<{ out: string; err: string; status: number }> {
@@ -152,5 +156,39 @@ describe('a parallel run prints what one pass prints', () => {
     assert.equal(par.status, 3);
     assert.equal(par.err, one.err);
     assert.equal(par.out, one.out);
+  });
+
+  it('standard input, read once by the reading thread, with --jobs 2', () => {
+    const bin = path.join(REPO, 'bin', 'teardown.js');
+    const run = (jobs: number) => spawnSync(process.execPath, [bin, 'analyze', '--ascii', '--jobs', String(jobs), '-'], {
+      input: fs.readFileSync(synth),
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+    });
+    const one = run(1);
+    const par = run(2);
+    assert.equal(one.status, 0, one.stderr);
+    assert.equal(par.status, 0, par.stderr);
+    assert.ok(one.stdout.includes('4,000') || one.stdout.includes('4000'), 'the 4,000 connections are counted');
+    assert.equal(par.stdout, one.stdout);
+  });
+});
+
+describe('a parallel run that fails', () => {
+  // A classifier without options throws at the first connection it classifies: a failure in the middle of a run.
+  const broken = { ...DEFAULT_ANALYZER_OPTIONS, detail: 'summary' as const, classifier: null as unknown as ClassifierOptions };
+
+  it('a worker that fails ends the run with its error (the reading thread does not wait on its ring for ever)', { timeout: 60_000 }, async () => {
+    await assert.rejects(
+      analyzeCapturesInParallel([synth], broken, { jobs: 3, filter: {}, abnormalLimit: 10, shares: { local: 0, worker: 1 } }),
+      /analysis worker failed/,
+    );
+  });
+
+  it('a failure in the reading thread\'s own share stops the workers and ends the run with its error', { timeout: 60_000 }, async () => {
+    await assert.rejects(
+      analyzeCapturesInParallel([synth], broken, { jobs: 2, filter: {}, abnormalLimit: 10, shares: { local: 1, worker: 1 } }),
+      TypeError,
+    );
   });
 });

@@ -1,0 +1,138 @@
+import type { RawPacket } from '../capture/raw-packet.js';
+import { SWEEP_INTERVAL_S, sweepDue } from '../conn/connection-table.js';
+import { toSeconds } from '../conn/time.js';
+import { Decoder } from '../decode/decoder.js';
+import { DecodeOutcome, newTcpSegment } from '../decode/segment.js';
+import { MAX_TUNNEL_IDS, RingWriter, type RingHandler } from './segment-ring.js';
+import { shardOf } from './shard.js';
+
+/**
+ * Records one frame can add to a ring: a sweep point, an encapsulation name (the decoder builds them from at most
+ * eight short names, so two records) and the segment. The reading loop checks for this much room in every ring
+ * before each frame, so that writing never has to wait in the middle of one.
+ */
+export const RECORDS_PER_FRAME = 8;
+
+/** Longest encapsulation name carried (far beyond what the decoder builds: eight layers of short names). */
+const MAX_TUNNEL_NAME = 300;
+
+/** Where the segments of each share go: a ring's index, or LOCAL (the reading thread's own share). */
+export const LOCAL = -1;
+
+/**
+ * The reading thread of a parallel run: numbers and decodes every frame, counts what the run's summary needs
+ * (as Analyzer does), and hands each TCP segment to the share its tuple hashes to: written to a worker's ring, or
+ * followed here (the reading thread takes a share of its own, so that it is not idle while the workers are busy).
+ *
+ * It also keeps the clock every share's table would keep if it saw every segment: the sweep points (the first
+ * segment at or past each due sweep, sweepDue) go to every share, with the capture's latest timestamp at that
+ * point, so each share emits its finished connections at the same capture times as one table holding them all.
+ */
+export class SegmentDispatcher {
+  readonly decoder = new Decoder();
+  private readonly seg = newTcpSegment();
+  frames = 0;
+  firstSec = -1;
+  firstNs = 0;
+  lastSec = -1;
+  lastNs = 0;
+  tsDigits = 6;
+  /** The latest TCP time (the tables' clock) and the next sweep point. */
+  private now = 0;
+  private nextSweep = 0;
+  /** Encapsulation names defined in each ring, by number ('' is 0 and never defined). */
+  private readonly tunnelIds: Map<string, number>[];
+
+  /**
+   * `route[v]` says where the segments of share v go (shares are shardOf's values for route.length shares): a
+   * ring's index in `rings`, or LOCAL for `local`.
+   */
+  constructor(
+    private readonly rings: RingWriter[],
+    private readonly route: Int16Array,
+    private readonly local: RingHandler | null,
+  ) {
+    this.tunnelIds = rings.map(() => new Map<string, number>());
+    for (const r of route) {
+      if (r === LOCAL ? local === null : r < 0 || r >= rings.length) throw new RangeError(`no share to route to: ${r}`);
+    }
+  }
+
+  /** Whether every ring has room for what the next frame can add. */
+  ready(): boolean {
+    for (const r of this.rings) if (!r.hasRoom(RECORDS_PER_FRAME)) return false;
+    return true;
+  }
+
+  /** Waits (up to `timeoutMs`) until a ring without room has some. */
+  async waitForRoom(timeoutMs: number): Promise<void> {
+    for (const r of this.rings) {
+      if (!r.hasRoom(RECORDS_PER_FRAME)) {
+        // Everything written so far must reach the other workers too, or they could sit idle meanwhile.
+        for (const o of this.rings) o.publish();
+        await r.waitForRoom(timeoutMs);
+        return;
+      }
+    }
+  }
+
+  /** Makes everything written visible to the workers (before the reading thread waits for input). */
+  publish(): void {
+    for (const r of this.rings) r.publish();
+  }
+
+  /** One frame. Call only when ready() said so. */
+  ingest(pkt: RawPacket): void {
+    const frame = ++this.frames;
+    if (this.firstSec < 0) {
+      this.firstSec = pkt.tsSec;
+      this.firstNs = pkt.tsNs;
+      this.tsDigits = pkt.tsDigits;
+    }
+    if (pkt.tsSec > this.lastSec || (pkt.tsSec === this.lastSec && pkt.tsNs > this.lastNs)) {
+      this.lastSec = pkt.tsSec;
+      this.lastNs = pkt.tsNs;
+    }
+    if (pkt.tsDigits > this.tsDigits) this.tsDigits = pkt.tsDigits;
+    const seg = this.seg;
+    if (this.decoder.decode(pkt, seg, frame) !== DecodeOutcome.Tcp) return;
+    const t = toSeconds(seg.tsSec, seg.tsNs);
+    if (t > this.now) this.now = t;
+    if (sweepDue(t, this.nextSweep)) {
+      this.nextSweep = t + SWEEP_INTERVAL_S;
+      for (const r of this.rings) r.sweep(t, this.lastSec, this.lastNs);
+      this.local?.sweep(t, this.lastSec, this.lastNs);
+    }
+    const route = this.route;
+    const k = route.length === 1 ? route[0]! : route[shardOf(seg, route.length)]!;
+    if (k === LOCAL) {
+      this.local!.segment(seg);
+      return;
+    }
+    const ring = this.rings[k]!;
+    ring.segment(seg, seg.tunnel === '' ? 0 : this.tunnelId(k, ring, seg.tunnel));
+  }
+
+  /** Ends every ring: the tables' final clock, the capture's last timestamp and the end a file recorded. */
+  end(recordedEnd: number): void {
+    for (const r of this.rings) r.end(this.now, this.lastSec, this.lastNs, recordedEnd);
+    this.local?.end(this.now, this.lastSec, this.lastNs, recordedEnd);
+  }
+
+  /** The number of an encapsulation name in ring `k`, defining it there first if need be. */
+  private tunnelId(k: number, ring: RingWriter, name: string): number {
+    const ids = this.tunnelIds[k]!;
+    let id = ids.get(name);
+    if (id !== undefined) return id;
+    const text = name.length > MAX_TUNNEL_NAME ? name.slice(0, MAX_TUNNEL_NAME) : name;
+    if (ids.size < MAX_TUNNEL_IDS - 1) {
+      id = ids.size + 1;
+      ids.set(name, id);
+    } else {
+      // Numbers used up (hostile input): the last one is redefined before each segment that needs it.
+      id = MAX_TUNNEL_IDS;
+    }
+    ring.defineTunnel(id, text);
+    return id;
+  }
+}

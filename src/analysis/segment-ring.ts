@@ -1,0 +1,337 @@
+/**
+ * A one-writer, one-reader ring of decoded TCP segments in a SharedArrayBuffer: how the thread that reads and
+ * decodes the captures hands each connection table worker its share of the segments (pipeline-run.ts).
+ *
+ * Why a ring of fixed records rather than postMessage: a message per segment, or per batch of segment objects,
+ * is structured-cloned and allocated on both sides; here the writer fills 80-byte slots in place and publishes
+ * a count, and the reader decodes each slot into its one reused TcpSegment. Nothing is allocated per segment.
+ *
+ * Only what the connection table and the TCP state read is carried (the table-output runs keep neither Zeek's
+ * view nor the ladder trace, which read more of the segment): times, frame, tuple, sequence numbers, flags,
+ * window, window-scale option, payload length, checksum and truncation facts, and the encapsulation (by a
+ * number defined earlier in the ring). Besides segments, the ring carries the capture clock's sweep points and
+ * the end of the input, so that a worker's table emits connections exactly when a table holding all of them
+ * would (see Kind).
+ *
+ * Synchronisation: two counters in the buffer's head, written with Atomics. The writer publishes the count of
+ * records written (release), the reader the count consumed; each waits on the other's counter when the ring is
+ * empty or full. Counters run modulo 2^30 (a multiple of the power-of-two capacity), so the ring has no end.
+ */
+import type { TcpSegment } from '../decode/segment.js';
+
+/** Bytes of one record: 10 float64 words, or 20 uint32 words, over the same bytes. */
+const RECORD_BYTES = 80;
+const RECORD_F64 = RECORD_BYTES / 8;
+const RECORD_U32 = RECORD_BYTES / 4;
+/** The head: the two counters (and room for more), one cache line, ahead of the records. */
+const HEAD_BYTES = 64;
+const C_WRITTEN = 0;
+const C_READ = 1;
+/** Counters wrap here (so that int32 Atomics never overflow). */
+const COUNTER_MASK = 0x3fff_ffff;
+
+/** Record kinds (low 4 bits of word 4). */
+export const Kind = {
+  /** A TCP segment of the reader's share. */
+  Segment: 1,
+  /**
+   * The capture clock reached a sweep point: the first TCP segment (of any share) at or past the table's next
+   * sweep. Carries that segment's time and the capture's latest timestamp so far (every frame counts), which a
+   * connection emitted by the sweep is classified against.
+   */
+  Sweep: 2,
+  /** Characters of an encapsulation name, continued by the next record. */
+  TunnelPart: 3,
+  /** The last characters of an encapsulation name, and the number segments refer to it by. */
+  TunnelDef: 4,
+  /** The end of the input: the table's final clock, the capture's last timestamp and its recorded end. */
+  End: 5,
+} as const;
+export type Kind = (typeof Kind)[keyof typeof Kind];
+
+/** Characters of an encapsulation name one record carries (words 5..19). */
+const TUNNEL_CHARS_PER_RECORD = 60;
+/** Encapsulation numbers up to this are kept for good; the last one is redefined before each use past them. */
+export const MAX_TUNNEL_IDS = 0xffff;
+
+/** Records a ring holds by default (1.3 MB): room for a few chunks' worth of segments between hand-overs. */
+export const DEFAULT_RING_RECORDS = 16384;
+
+function byteLength(records: number): number {
+  return HEAD_BYTES + records * RECORD_BYTES;
+}
+
+/**
+ * A new ring's buffer, for `records` records (a power of two). `start` is where both counters begin (tests start
+ * them just short of where they wrap).
+ */
+export function newRingBuffer(records = DEFAULT_RING_RECORDS, start = 0): SharedArrayBuffer {
+  if (records < 16 || (records & (records - 1)) !== 0) throw new RangeError(`ring size ${records} is not a power of two ≥ 16`);
+  const sab = new SharedArrayBuffer(byteLength(records));
+  const head = new Int32Array(sab, 0, HEAD_BYTES / 4);
+  head[C_WRITTEN] = start & COUNTER_MASK;
+  head[C_READ] = start & COUNTER_MASK;
+  return sab;
+}
+
+/** The views every ring end uses. */
+class RingViews {
+  protected readonly head: Int32Array;
+  protected readonly f64: Float64Array;
+  protected readonly u32: Uint32Array;
+  protected readonly i32: Int32Array;
+  protected readonly u8: Uint8Array;
+  protected readonly capacity: number;
+  protected readonly slotMask: number;
+
+  constructor(sab: SharedArrayBuffer) {
+    this.head = new Int32Array(sab, 0, HEAD_BYTES / 4);
+    this.capacity = (sab.byteLength - HEAD_BYTES) / RECORD_BYTES;
+    this.slotMask = this.capacity - 1;
+    this.f64 = new Float64Array(sab, HEAD_BYTES, this.capacity * RECORD_F64);
+    this.u32 = new Uint32Array(sab, HEAD_BYTES, this.capacity * RECORD_U32);
+    this.i32 = new Int32Array(sab, HEAD_BYTES, this.capacity * RECORD_U32);
+    this.u8 = new Uint8Array(sab, HEAD_BYTES, this.capacity * RECORD_BYTES);
+  }
+}
+
+/** Records written since the writer last published before it publishes anyway (so the reader starts early). */
+const PUBLISH_EVERY = 512;
+
+/**
+ * The writing end (the decoding thread). Writes never block: the caller asks hasRoom() first and, when there is
+ * none, awaits waitForRoom(), which lets the event loop run (a worker that died is noticed there).
+ */
+export class RingWriter extends RingViews {
+  private written = Atomics.load(this.head, C_WRITTEN);
+  private published = this.written;
+  /** The reader's counter as last loaded (it only grows, so a stale value only underestimates the room). */
+  private readSeen = Atomics.load(this.head, C_READ);
+
+  /** Whether `n` more records fit. */
+  hasRoom(n: number): boolean {
+    if (this.capacity - ((this.written - this.readSeen) & COUNTER_MASK) >= n) return true;
+    this.readSeen = Atomics.load(this.head, C_READ);
+    return this.capacity - ((this.written - this.readSeen) & COUNTER_MASK) >= n;
+  }
+
+  /** Publishes what was written, then waits (up to `timeoutMs`) for the reader to consume some. */
+  async waitForRoom(timeoutMs: number): Promise<void> {
+    this.publish();
+    const seen = this.readSeen;
+    const w = Atomics.waitAsync(this.head, C_READ, seen, timeoutMs);
+    if (w.async) await w.value;
+    this.readSeen = Atomics.load(this.head, C_READ);
+  }
+
+  /** Makes the records written so far visible to the reader, and wakes it. */
+  publish(): void {
+    if (this.published === this.written) return;
+    this.published = this.written;
+    Atomics.store(this.head, C_WRITTEN, this.written);
+    Atomics.notify(this.head, C_WRITTEN);
+  }
+
+  private slot(): number {
+    return this.written & this.slotMask;
+  }
+
+  private advance(): void {
+    this.written = (this.written + 1) & COUNTER_MASK;
+    if (((this.written - this.published) & COUNTER_MASK) >= PUBLISH_EVERY) this.publish();
+  }
+
+  /** A segment of the reader's share; `tunnelId` as defined by defineTunnel (0 for none). */
+  segment(seg: TcpSegment, tunnelId: number): void {
+    const s = this.slot();
+    const f = s * RECORD_F64;
+    const w = s * RECORD_U32;
+    const u = this.u32;
+    this.f64[f] = seg.tsSec;
+    this.f64[f + 1] = seg.frame;
+    u[w + 4] = Kind.Segment | ((seg.flags & 0x1ff) << 4) | (seg.ipVersion === 6 ? 1 << 13 : 0)
+      | ((seg.checksumOk + 1) << 14) | (seg.truncated ? 1 << 16 : 0) | ((seg.tsDigits & 0x1f) << 17);
+    u[w + 5] = seg.tsNs;
+    const sa = seg.srcAddr;
+    const da = seg.dstAddr;
+    u[w + 6] = sa[0]!;
+    u[w + 7] = sa[1]!;
+    u[w + 8] = sa[2]!;
+    u[w + 9] = sa[3]!;
+    u[w + 10] = da[0]!;
+    u[w + 11] = da[1]!;
+    u[w + 12] = da[2]!;
+    u[w + 13] = da[3]!;
+    u[w + 14] = ((seg.srcPort << 16) | seg.dstPort) >>> 0;
+    u[w + 15] = seg.seq;
+    u[w + 16] = seg.ack;
+    u[w + 17] = ((tunnelId << 16) | (seg.window & 0xffff)) >>> 0;
+    u[w + 18] = seg.payloadLen;
+    this.i32[w + 19] = seg.windowScale;
+    this.advance();
+  }
+
+  /** A sweep point: the TCP time `t` that reached it, and the capture's latest timestamp so far. */
+  sweep(t: number, lastSec: number, lastNs: number): void {
+    const s = this.slot();
+    this.f64[s * RECORD_F64] = t;
+    this.f64[s * RECORD_F64 + 1] = lastSec;
+    this.u32[s * RECORD_U32 + 4] = Kind.Sweep;
+    this.u32[s * RECORD_U32 + 5] = lastNs;
+    this.advance();
+  }
+
+  /** Records defineTunnel needs for `name`. */
+  static tunnelRecords(name: string): number {
+    return Math.max(1, Math.ceil(name.length / TUNNEL_CHARS_PER_RECORD));
+  }
+
+  /** Defines encapsulation number `id` (1..MAX_TUNNEL_IDS) as `name` (ASCII, as the decoder builds them). */
+  defineTunnel(id: number, name: string): void {
+    let from = 0;
+    do {
+      const part = Math.min(TUNNEL_CHARS_PER_RECORD, name.length - from);
+      const last = from + part >= name.length;
+      const s = this.slot();
+      const w = s * RECORD_U32;
+      this.u32[w + 4] = (last ? Kind.TunnelDef : Kind.TunnelPart) | (part << 4) | (id << 12);
+      const b = s * RECORD_BYTES + 20;
+      for (let i = 0; i < part; i++) this.u8[b + i] = name.charCodeAt(from + i) & 0x7f;
+      from += part;
+      this.advance();
+    } while (from < name.length);
+  }
+
+  /** The end: the table's final clock (latest TCP time), the capture's last timestamp and recorded end. */
+  end(now: number, lastSec: number, lastNs: number, recordedEnd: number): void {
+    const s = this.slot();
+    const f = s * RECORD_F64;
+    this.f64[f] = now;
+    this.f64[f + 1] = lastSec;
+    this.u32[s * RECORD_U32 + 4] = Kind.End;
+    this.u32[s * RECORD_U32 + 5] = lastNs;
+    this.f64[f + 3] = recordedEnd;
+    this.advance();
+    this.publish();
+  }
+}
+
+/** What the reading end calls for each record. */
+export interface RingHandler {
+  segment(seg: TcpSegment): void;
+  sweep(t: number, lastSec: number, lastNs: number): void;
+  end(now: number, lastSec: number, lastNs: number, recordedEnd: number): void;
+}
+
+/** Records consumed before the reader hands their slots back to the writer. */
+const RELEASE_EVERY = 1024;
+
+/**
+ * The reading end (a worker): decodes records into one reused TcpSegment and hands them to a handler, blocking
+ * (Atomics.wait, in slices so that terminate() is not held up) while the ring is empty.
+ */
+export class RingReader extends RingViews {
+  private read = Atomics.load(this.head, C_READ);
+  private readonly tunnels: string[] = [''];
+  private tunnelChars = '';
+
+  /**
+   * Reads records until the End record (returns true), or until `shouldStop()` says so while waiting for more
+   * (returns false). `seg` is filled for each segment.
+   */
+  run(seg: TcpSegment, h: RingHandler, waitSliceMs = 100, shouldStop: () => boolean = () => false): boolean {
+    const head = this.head;
+    for (;;) {
+      const written = Atomics.load(head, C_WRITTEN);
+      if (written === this.read) {
+        if (shouldStop()) return false;
+        Atomics.wait(head, C_WRITTEN, written, waitSliceMs);
+        continue;
+      }
+      let sinceRelease = 0;
+      while (this.read !== written) {
+        const s = this.read & this.slotMask;
+        const kind = this.u32[s * RECORD_U32 + 4]! & 0xf;
+        if (kind === Kind.Segment) {
+          this.decodeSegment(s, seg);
+          h.segment(seg);
+        } else if (kind === Kind.Sweep) {
+          h.sweep(this.f64[s * RECORD_F64]!, this.f64[s * RECORD_F64 + 1]!, this.u32[s * RECORD_U32 + 5]!);
+        } else if (kind === Kind.TunnelPart || kind === Kind.TunnelDef) {
+          this.readTunnel(s, kind);
+        } else if (kind === Kind.End) {
+          const f = s * RECORD_F64;
+          const now = this.f64[f]!;
+          const lastSec = this.f64[f + 1]!;
+          const lastNs = this.u32[s * RECORD_U32 + 5]!;
+          const recordedEnd = this.f64[f + 3]!;
+          this.read = (this.read + 1) & COUNTER_MASK;
+          this.release();
+          h.end(now, lastSec, lastNs, recordedEnd);
+          return true;
+        } else {
+          throw new Error(`segment ring: unknown record kind ${kind}`);
+        }
+        this.read = (this.read + 1) & COUNTER_MASK;
+        if (++sinceRelease === RELEASE_EVERY) {
+          sinceRelease = 0;
+          this.release();
+        }
+      }
+      this.release();
+    }
+  }
+
+  private release(): void {
+    Atomics.store(this.head, C_READ, this.read);
+    Atomics.notify(this.head, C_READ);
+  }
+
+  private decodeSegment(s: number, seg: TcpSegment): void {
+    const f = s * RECORD_F64;
+    const w = s * RECORD_U32;
+    const u = this.u32;
+    seg.tsSec = this.f64[f]!;
+    seg.frame = this.f64[f + 1]!;
+    const m = u[w + 4]!;
+    seg.flags = (m >>> 4) & 0x1ff;
+    seg.ipVersion = (m & (1 << 13)) !== 0 ? 6 : 4;
+    seg.checksumOk = ((m >>> 14) & 3) - 1;
+    seg.truncated = (m & (1 << 16)) !== 0;
+    seg.tsDigits = (m >>> 17) & 0x1f;
+    seg.tsNs = u[w + 5]!;
+    const sa = seg.srcAddr;
+    const da = seg.dstAddr;
+    sa[0] = u[w + 6]!;
+    sa[1] = u[w + 7]!;
+    sa[2] = u[w + 8]!;
+    sa[3] = u[w + 9]!;
+    da[0] = u[w + 10]!;
+    da[1] = u[w + 11]!;
+    da[2] = u[w + 12]!;
+    da[3] = u[w + 13]!;
+    const ports = u[w + 14]!;
+    seg.srcPort = ports >>> 16;
+    seg.dstPort = ports & 0xffff;
+    seg.seq = u[w + 15]!;
+    seg.ack = u[w + 16]!;
+    const wt = u[w + 17]!;
+    seg.window = wt & 0xffff;
+    seg.tunnel = this.tunnels[wt >>> 16] ?? '';
+    seg.payloadLen = u[w + 18]!;
+    seg.windowScale = this.i32[w + 19]!;
+  }
+
+  private readTunnel(s: number, kind: number): void {
+    const m = this.u32[s * RECORD_U32 + 4]!;
+    const part = (m >>> 4) & 0xff;
+    const b = s * RECORD_BYTES + 20;
+    let chars = '';
+    for (let i = 0; i < part; i++) chars += String.fromCharCode(this.u8[b + i]!);
+    this.tunnelChars += chars;
+    if (kind === Kind.TunnelDef) {
+      this.tunnels[m >>> 12] = this.tunnelChars;
+      this.tunnelChars = '';
+    }
+  }
+}

@@ -37,7 +37,7 @@ export interface ParallelRunOptions {
   filter: FilterArgs;
   abnormalLimit: number;
   onProgress?: (bytesRead: number, totalBytes: number | null, frames: number) => void;
-  /** How the connections are shared out (DEFAULT_SHARES; tests try others). */
+  /** How the connections are shared out (defaultShares; tests try others). */
   shares?: { local: number; worker: number };
 }
 
@@ -107,17 +107,23 @@ function startWorker(job: ShardJob): StartedWorker {
 }
 
 /**
- * Shares of the connections the reading thread follows itself, and each worker follows: the reading thread also
- * reads and decodes every frame, which costs about as much as following a third of the connections, so with one
- * worker it takes one share in three (docs/performance.md).
+ * How the connections are shared out between the reading thread and `workers` workers. The reading thread also
+ * reads and decodes every frame, which costs about a third of what following all the connections costs
+ * (docs/performance.md), so it takes the share that leaves every thread about as busy: with D = T/3 for decoding
+ * and T for the tables, D + xT = (1 − x)T / workers gives x = (1 − workers/3) / (workers + 1): a third with one
+ * worker, a ninth with two, nothing from three on.
  */
-export const DEFAULT_SHARES = { local: 1, worker: 2 };
+export function defaultShares(workers: number): { local: number; worker: number } {
+  if (workers <= 1) return { local: 1, worker: 2 };
+  if (workers === 2) return { local: 1, worker: 4 };
+  return { local: 0, worker: 1 };
+}
 
 /** Runs the shares and merges what they found. */
 export async function analyzeCapturesInParallel(files: string[], opts: AnalyzerOptions, p: ParallelRunOptions): Promise<ParallelRunResult> {
   const threads = Math.min(MAX_THREADS, Math.max(2, Math.floor(p.jobs)));
-  const shares = p.shares ?? DEFAULT_SHARES;
   const workers = threads - 1;
+  const shares = p.shares ?? defaultShares(workers);
   // Share v goes to the reading thread for v < shares.local, then to the workers, shares.worker each.
   const total = shares.local + workers * shares.worker;
   const route = new Int16Array(total);

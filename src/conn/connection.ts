@@ -1,6 +1,5 @@
-import type { TcpState } from '../classify/labels.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment } from '../decode/segment.js';
-import { ENDPOINT_WORDS, ENDPOINT_WORDS_UNLOGGED, EndpointTrack } from './endpoint.js';
+import { ENDPOINT_WORDS, ENDPOINT_WORDS_UNLOGGED, EndpointTrack, F, S, W } from './endpoint.js';
 import { LadderTrace, NOTE, TRACE_WORDS, type NoteCode } from './ladder-trace.js';
 import { makeResetter } from './resetter.js';
 import { seqAdd, seqAfter, seqAtOrAfter, seqBefore, seqDiff } from './seq.js';
@@ -174,14 +173,14 @@ export class Connection {
     this.lastTime = this.firstTime;
     this.firstFrame = seg.frame;
     if (!this.midstream) {
-      this.client.setState('SYN_SENT', this.firstTime, seg.frame);
-      this.server.setState('LISTEN', this.firstTime, seg.frame);
+      this.client.setStateCode(S.SYN_SENT, this.firstTime, seg.frame);
+      this.server.setStateCode(S.LISTEN, this.firstTime, seg.frame);
     } else if (syn) {
-      this.client.setState('SYN_SENT', this.firstTime, seg.frame);
-      this.server.setState('SYN_RECV', this.firstTime, seg.frame);
+      this.client.setStateCode(S.SYN_SENT, this.firstTime, seg.frame);
+      this.server.setStateCode(S.SYN_RECV, this.firstTime, seg.frame);
     } else {
-      this.client.setState('ESTABLISHED', this.firstTime, seg.frame);
-      this.server.setState('ESTABLISHED', this.firstTime, seg.frame);
+      this.client.setStateCode(S.ESTABLISHED, this.firstTime, seg.frame);
+      this.server.setStateCode(S.ESTABLISHED, this.firstTime, seg.frame);
     }
     if (this.zeekTracked) this.history.begin(senderIsServer);
     return senderIsServer;
@@ -220,11 +219,20 @@ export class Connection {
     w[o + 7] = server[3]!;
   }
 
-  /** Feeds one segment of this connection. */
+  /**
+   * Feeds one segment of this connection.
+   *
+   * The ends' fields are read and written as words of their arrays (W, F, S of endpoint.ts), not through the
+   * accessors: this method is too large for V8 to inline them, and a call per field was a good share of its
+   * cost. Each end's flags word is read once into a local and written back before anything else reads it.
+   */
   onSegment(seg: TcpSegment, fromServer: boolean): void {
     const snd = fromServer ? this.server : this.client;
     const rcv = fromServer ? this.client : this.server;
+    const s = snd.f;
+    const r = rcv.f;
     const t = toSeconds(seg.tsSec, seg.tsNs);
+    const frame = seg.frame;
     const flags = seg.flags;
     const syn = (flags & TCP_SYN) !== 0;
     const fin = (flags & TCP_FIN) !== 0;
@@ -239,23 +247,26 @@ export class Connection {
       this.lastNs = seg.tsNs;
       this.lastTime = t;
     }
-    this.lastFrame = seg.frame;
-    snd.packets++;
-    if (!snd.hasBase) {
-      snd.hasBase = true;
-      snd.baseSeq = seq;
+    this.lastFrame = frame;
+    const packets = s[W.packets]! + 1;
+    s[W.packets] = packets;
+    let sf = s[W.flags]!;
+    if ((sf & F.hasBase) === 0) {
+      sf |= F.hasBase;
+      s[W.baseSeq] = seq;
     }
-    snd.lastSeenTime = t;
-    snd.lastFrame = seg.frame;
+    s[W.lastSeenTime] = t;
+    s[W.lastFrame] = frame;
     if (seg.checksumOk === 0) this.badChecksums++;
     if (seg.truncated) this.truncated++;
     if (this.zeekTracked) this.history.onSegment(seg, fromServer);
     // Anything from the peer answers this end's keep-alives.
-    rcv.keepAlivesUnanswered = 0;
+    r[W.keepAlivesUnanswered] = 0;
 
     let note: NoteCode = NOTE.none;
 
     if (rst) {
+      s[W.flags] = sf;
       note = this.onRst(seg, snd, rcv, fromServer, t);
       if (this.traced) this.trace.addSegment(seg, fromServer, note);
       return;
@@ -263,223 +274,210 @@ export class Connection {
 
     // --- window: scaled only on non-SYN segments, and only once both ends offered scaling.
     if (!syn) {
-      const win = seg.window << snd.wscaleShift;
-      if (win === 0 && snd.window !== 0) {
-        snd.zeroWindows++;
+      const win = seg.window << s[W.wscaleShift]!;
+      if (win === 0 && s[W.window] !== 0) {
+        s[W.zeroWindows] = s[W.zeroWindows]! + 1;
         note = NOTE.zeroWindow;
       }
-      snd.window = win;
-      if (win > snd.maxWindow) snd.maxWindow = win;
+      s[W.window] = win;
+      if (win > s[W.maxWindow]!) s[W.maxWindow] = win;
     } else {
-      snd.window = seg.window;
-      if (seg.window > snd.maxWindow) snd.maxWindow = seg.window;
+      s[W.window] = seg.window;
+      if (seg.window > s[W.maxWindow]!) s[W.maxWindow] = seg.window;
     }
 
     // --- SYN and SYN-ACK
     if (syn) {
-      if (!snd.hasIsn) {
-        snd.hasIsn = true;
-        snd.isn = seq;
-        snd.synFrame = seg.frame;
-        snd.wscaleOffered = seg.windowScale;
-        if (!snd.hasNxt) {
-          snd.hasNxt = true;
-          snd.nxt = seq;
+      if ((sf & F.hasIsn) === 0) {
+        sf |= F.hasIsn;
+        s[W.isn] = seq;
+        s[W.synFrame] = frame;
+        s[W.wscaleOffered] = seg.windowScale;
+        if ((sf & F.hasNxt) === 0) {
+          sf |= F.hasNxt;
+          s[W.nxt] = seq;
         }
-      } else if (seq === snd.isn) {
+      } else if (seq === s[W.isn]) {
         note = NOTE.synRetransmission;
-        snd.retransmissions++;
+        s[W.retransmissions] = s[W.retransmissions]! + 1;
       }
-      if (snd.lastSynTime >= 0) snd.lastSynGap = t - snd.lastSynTime;
-      snd.lastSynTime = t;
-      snd.synCount++;
+      const lastSynTime = s[W.lastSynTime]!;
+      if (lastSynTime >= 0) s[W.lastSynGap] = t - lastSynTime;
+      s[W.lastSynTime] = t;
+      s[W.synCount] = s[W.synCount]! + 1;
       if (!hasAck) {
         this.sawSyn = true;
       } else {
         this.sawSynAck = true;
         // Scaling is in force only when both SYNs carried the option (RFC 7323 §2.2).
-        if (snd.wscaleOffered >= 0 && rcv.wscaleOffered >= 0) {
-          snd.wscaleShift = Math.min(snd.wscaleOffered, 14);
-          rcv.wscaleShift = Math.min(rcv.wscaleOffered, 14);
+        const sOffered = s[W.wscaleOffered]!;
+        const rOffered = r[W.wscaleOffered]!;
+        if (sOffered >= 0 && rOffered >= 0) {
+          s[W.wscaleShift] = Math.min(sOffered, 14);
+          r[W.wscaleShift] = Math.min(rOffered, 14);
         }
-        if (snd.state === 'LISTEN' || snd.state === 'CLOSED') snd.setState('SYN_RECV', t, seg.frame);
-        if (rcv.state === 'SYN_SENT') rcv.setState('ESTABLISHED', t, seg.frame);
+        const sState = s[W.states]! & 15;
+        if (sState === S.LISTEN || sState === S.CLOSED) snd.setStateCode(S.SYN_RECV, t, frame);
+        if ((r[W.states]! & 15) === S.SYN_SENT) rcv.setStateCode(S.ESTABLISHED, t, frame);
       }
     }
 
     // --- acknowledgement of the peer's sequence space
+    let rf = r[W.flags]!;
     if (hasAck) {
       const ack = seg.ack;
-      if (!rcv.hasAckedByPeer || seqAfter(ack, rcv.ackedByPeer)) {
-        rcv.hasAckedByPeer = true;
-        rcv.ackedByPeer = ack;
-        rcv.ackAdvanceTime = t;
-        rcv.retransSinceAck = 0;
-        rcv.retransRunStart = -1;
+      if ((rf & F.hasAckedByPeer) === 0 || seqAfter(ack, r[W.ackedByPeer]!)) {
+        rf |= F.hasAckedByPeer;
+        r[W.ackedByPeer] = ack;
+        r[W.ackAdvanceTime] = t;
+        r[W.retransSinceAck] = 0;
+        r[W.retransRunStart] = -1;
       }
-      if (!rcv.hasNxt) {
+      if ((rf & F.hasNxt) === 0) {
         // Midstream: the first ack tells where the peer's sequence space stands.
-        rcv.hasNxt = true;
-        rcv.nxt = ack;
+        rf |= F.hasNxt;
+        r[W.nxt] = ack;
       }
-      if (!syn && snd.state === 'SYN_SENT' && this.sawSynAck) snd.setState('ESTABLISHED', t, seg.frame);
+      if (!syn && (s[W.states]! & 15) === S.SYN_SENT && this.sawSynAck) snd.setStateCode(S.ESTABLISHED, t, frame);
       // The server leaves SYN_RECV when the client acknowledges its SYN.
-      if (rcv.state === 'SYN_RECV' && rcv.hasIsn && seqAfter(ack, rcv.isn)) {
-        rcv.setState('ESTABLISHED', t, seg.frame);
+      if ((r[W.states]! & 15) === S.SYN_RECV && (rf & F.hasIsn) !== 0 && seqAfter(ack, r[W.isn]!)) {
+        rcv.setStateCode(S.ESTABLISHED, t, frame);
         if (!syn) this.sawHandshakeAck = true;
       }
-      if (rcv.hasFin && !rcv.finAcked && seqAtOrAfter(ack, seqAdd(rcv.finSeq, 1))) {
-        rcv.finAcked = true;
-        rcv.finAckFrame = seg.frame;
-        rcv.finAckTime = t;
-        if (rcv.state === 'FIN_WAIT_1') rcv.setState('FIN_WAIT_2', t, seg.frame);
-        else if (rcv.state === 'CLOSING') rcv.setState('TIME_WAIT', t, seg.frame);
-        else if (rcv.state === 'LAST_ACK') rcv.setState('CLOSED', t, seg.frame);
+      if ((rf & (F.hasFin | F.finAcked)) === F.hasFin && seqAtOrAfter(ack, seqAdd(r[W.finSeq]!, 1))) {
+        rf |= F.finAcked;
+        r[W.finAckFrame] = frame;
+        r[W.finAckTime] = t;
+        const rState = r[W.states]! & 15;
+        if (rState === S.FIN_WAIT_1) rcv.setStateCode(S.FIN_WAIT_2, t, frame);
+        else if (rState === S.CLOSING) rcv.setStateCode(S.TIME_WAIT, t, frame);
+        else if (rState === S.LAST_ACK) rcv.setStateCode(S.CLOSED, t, frame);
         // The sender's acknowledgement shows it received the peer's FIN: that, not the FIN crossing the vantage
         // point, moves it on (so that crossed FINs give CLOSING, as in the kernel).
-        this.onFinReceived(snd, t, seg.frame);
+        s[W.flags] = sf;
+        r[W.flags] = rf;
+        this.onFinReceived(snd, t, frame);
         this.checkFinished(t);
       }
     }
 
     // --- payload and FIN in the sender's sequence space
     const segEnd = seqAdd(seq, len + (syn ? 1 : 0) + (fin ? 1 : 0));
-    if (!snd.hasNxt) {
-      snd.hasNxt = true;
-      snd.nxt = seq;
+    if ((sf & F.hasNxt) === 0) {
+      sf |= F.hasNxt;
+      s[W.nxt] = seq;
     }
+    const nxt = s[W.nxt]!;
     if (len > 0) {
-      if (seqAtOrAfter(seq, snd.nxt)) {
-        if (seqAfter(seq, snd.nxt) && snd.packets > 1) {
-          snd.gaps++;
+      if (seqAtOrAfter(seq, nxt)) {
+        if (seqAfter(seq, nxt) && packets > 1) {
+          s[W.gaps] = s[W.gaps]! + 1;
           note = NOTE.gap;
         }
-        this.newData(snd, rcv, len, seg.frame, t);
-      } else if (seqAfter(segEnd, snd.nxt) && !fin) {
+        newData(s, r, rf, len, frame, t);
+      } else if (seqAfter(segEnd, nxt) && !fin) {
         // Partly old, partly new: count the new part.
-        this.newData(snd, rcv, seqDiff(segEnd, snd.nxt), seg.frame, t);
-        snd.retransmissions++;
+        newData(s, r, rf, seqDiff(segEnd, nxt), frame, t);
+        s[W.retransmissions] = s[W.retransmissions]! + 1;
         note = NOTE.retransmission;
-      } else if (len <= 1 && seqDiff(snd.nxt, seqAdd(seq, len)) === (fin && snd.hasFin ? 1 : 0) && rcv.window === 0) {
-        snd.zeroWindowProbes++;
-        snd.lastZeroWindowProbeFrame = seg.frame;
+      } else if (len <= 1 && seqDiff(nxt, seqAdd(seq, len)) === (fin && (sf & F.hasFin) !== 0 ? 1 : 0) && r[W.window] === 0) {
+        s[W.zeroWindowProbes] = s[W.zeroWindowProbes]! + 1;
+        s[W.lastZeroWindowProbeFrame] = frame;
         note = NOTE.zeroWindowProbe;
-      } else if (len === 1 && seqAdd(seq, 1) === snd.nxt && !fin) {
+      } else if (len === 1 && seqAdd(seq, 1) === nxt && !fin) {
         // One old byte at snd.una - 1: the keep-alive some stacks (Windows, BSD) send with a garbage byte.
-        this.keepAlive(snd, seg.frame, t);
+        keepAlive(s, frame, t);
         note = NOTE.keepAlive;
-      } else if (snd.hasAckedByPeer && seqAtOrAfter(snd.ackedByPeer, segEnd)) {
+      } else if ((sf & F.hasAckedByPeer) !== 0 && seqAtOrAfter(s[W.ackedByPeer]!, segEnd)) {
         // Bytes the peer had already acknowledged: a copy of the frame (a SPAN port, two vantage points merged)
         // or a spurious retransmission. Either way it says nothing about the peer answering: no retransmission run.
         this.duplicates++;
         note = NOTE.duplicate;
       } else {
-        this.retransmission(snd, seg.frame, t);
+        retransmission(s, frame, t);
         note = NOTE.retransmission;
       }
     } else {
-      if (!syn && !fin && hasAck && seqAdd(seq, 1) === snd.nxt && snd.packets > 1) {
+      if (!syn && !fin && hasAck && seqAdd(seq, 1) === nxt && packets > 1) {
         // Linux keep-alive (and zero-window probe): an empty segment at snd.una - 1 that the peer must answer.
-        if (rcv.window === 0) {
-          snd.zeroWindowProbes++;
-        snd.lastZeroWindowProbeFrame = seg.frame;
+        if (r[W.window] === 0) {
+          s[W.zeroWindowProbes] = s[W.zeroWindowProbes]! + 1;
+          s[W.lastZeroWindowProbeFrame] = frame;
           note = NOTE.zeroWindowProbe;
         } else {
-          this.keepAlive(snd, seg.frame, t);
+          keepAlive(s, frame, t);
           note = NOTE.keepAlive;
         }
       }
     }
+    r[W.flags] = rf;
 
     if (fin) {
       const finSeq = seqAdd(seq, len);
-      if (!snd.hasFin) {
-        snd.hasFin = true;
-        snd.finSeq = finSeq;
-        snd.finFrame = seg.frame;
-        snd.finTime = t;
-        snd.finHadAck = hasAck;
-        snd.finAckValue = seg.ack;
+      if ((sf & F.hasFin) === 0) {
+        sf |= F.hasFin;
+        sf = hasAck ? sf | F.finHadAck : sf & ~F.finHadAck;
+        s[W.finSeq] = finSeq;
+        s[W.finFrame] = frame;
+        s[W.finTime] = t;
+        s[W.finAckValue] = seg.ack;
         if (this.closer === null) {
           this.closer = fromServer ? 'server' : 'client';
         }
-        this.onFinSent(snd, t, seg.frame);
-      } else if (finSeq === snd.finSeq) {
+        s[W.flags] = sf;
+        this.onFinSent(snd, t, frame);
+      } else if (finSeq === s[W.finSeq]) {
         if (note === NOTE.none) note = NOTE.finRetransmission;
-        if (len === 0) snd.retransmissions++;
+        if (len === 0) s[W.retransmissions] = s[W.retransmissions]! + 1;
       }
     }
 
-    if (seqAfter(segEnd, snd.nxt)) snd.nxt = segEnd;
+    if (seqAfter(segEnd, s[W.nxt]!)) s[W.nxt] = segEnd;
 
     // The last segment, to recognise a reply RST from the peer (Linux: seq = this segment's ack, no ACK flag).
-    snd.lastSegFrame = seg.frame;
-    snd.lastSegTime = t;
-    snd.lastSegHadAck = hasAck;
-    snd.lastSegAck = seg.ack;
-    snd.lastSegEndSeq = segEnd;
-    snd.lastSegWasFin = fin;
+    s[W.lastSegFrame] = frame;
+    s[W.lastSegTime] = t;
+    s[W.lastSegAck] = seg.ack;
+    s[W.lastSegEndSeq] = segEnd;
+    sf &= ~(F.lastSegHadAck | F.lastSegWasFin);
+    if (hasAck) sf |= F.lastSegHadAck;
+    if (fin) sf |= F.lastSegWasFin;
+    s[W.flags] = sf;
 
     if (this.traced) this.trace.addSegment(seg, fromServer, note);
   }
 
-  private newData(snd: EndpointTrack, rcv: EndpointTrack, bytes: number, frame: number, t: number): void {
-    snd.payloadBytes += bytes;
-    if (snd.firstDataFrame < 0) snd.firstDataFrame = frame;
-    snd.lastDataTime = t;
-    snd.receivedSinceOwnSend = 0;
-    rcv.receivedSinceOwnSend += bytes;
-    if (rcv.hasFin && snd.dataAfterPeerFinFrame < 0) snd.dataAfterPeerFinFrame = frame;
-  }
-
-  private retransmission(snd: EndpointTrack, frame: number, t: number): void {
-    snd.retransmissions++;
-    snd.retransSinceAck++;
-    if (snd.retransSinceAck === 1) snd.retransRunStart = t;
-    if (snd.firstRetransFrame < 0) snd.firstRetransFrame = frame;
-    if (snd.lastRetransTime >= 0) snd.lastRetransGap = t - snd.lastRetransTime;
-    snd.lastRetransFrame = frame;
-    snd.lastRetransTime = t;
-  }
-
-  private keepAlive(snd: EndpointTrack, frame: number, t: number): void {
-    snd.keepAlives++;
-    snd.keepAlivesUnanswered++;
-    snd.lastKeepAliveFrame = frame;
-    snd.lastKeepAliveTime = t;
-  }
-
   /** State changes when `snd` sends its first FIN. */
   private onFinSent(snd: EndpointTrack, t: number, frame: number): void {
-    switch (snd.state) {
-      case 'CLOSE_WAIT':
-        snd.setState('LAST_ACK', t, frame);
+    switch (snd.stateCode) {
+      case S.CLOSE_WAIT:
+        snd.setStateCode(S.LAST_ACK, t, frame);
         break;
-      case 'LAST_ACK':
-      case 'CLOSING':
-      case 'TIME_WAIT':
-      case 'FIN_WAIT_1':
-      case 'FIN_WAIT_2':
+      case S.LAST_ACK:
+      case S.CLOSING:
+      case S.TIME_WAIT:
+      case S.FIN_WAIT_1:
+      case S.FIN_WAIT_2:
         break;
       default:
-        snd.setState('FIN_WAIT_1', t, frame);
+        snd.setStateCode(S.FIN_WAIT_1, t, frame);
     }
     this.checkFinished(t);
   }
 
   /** State changes when an end shows (by its acknowledgement) that it received the peer's FIN. */
   private onFinReceived(e: EndpointTrack, t: number, frame: number): void {
-    switch (e.state) {
-      case 'FIN_WAIT_1':
-        e.setState(e.finAcked ? 'TIME_WAIT' : 'CLOSING', t, frame);
+    switch (e.stateCode) {
+      case S.FIN_WAIT_1:
+        e.setStateCode(e.finAcked ? S.TIME_WAIT : S.CLOSING, t, frame);
         break;
-      case 'FIN_WAIT_2':
-        e.setState('TIME_WAIT', t, frame);
+      case S.FIN_WAIT_2:
+        e.setStateCode(S.TIME_WAIT, t, frame);
         break;
-      case 'ESTABLISHED':
-      case 'SYN_RECV':
-      case 'SYN_SENT':
-        e.setState('CLOSE_WAIT', t, frame);
+      case S.ESTABLISHED:
+      case S.SYN_RECV:
+      case S.SYN_SENT:
+        e.setStateCode(S.CLOSE_WAIT, t, frame);
         break;
       default:
         break;
@@ -518,9 +516,9 @@ export class Connection {
     if (this.closer === null) {
       this.closer = fromServer ? 'server' : 'client';
     }
-    snd.setState('CLOSED', t, seg.frame);
+    snd.setStateCode(S.CLOSED, t, seg.frame);
     // A TIME_WAIT end may keep its state (RFC 1337); every other end is torn down by an acceptable RST.
-    if (rcv.state !== 'TIME_WAIT') rcv.setState('CLOSED', t, seg.frame);
+    if (rcv.stateCode !== S.TIME_WAIT) rcv.setStateCode(S.CLOSED, t, seg.frame);
     this.markFinished(t);
     return NOTE.none;
   }
@@ -530,7 +528,7 @@ export class Connection {
    * number lies in the receiver's window. The receiver's rcv_nxt is what it last acknowledged of the sender.
    */
   private rstAcceptable(seg: TcpSegment, snd: EndpointTrack, rcv: EndpointTrack, hasAck: boolean): boolean {
-    if (rcv.state === 'SYN_SENT' && !this.midstream) {
+    if (rcv.stateCode === S.SYN_SENT && !this.midstream) {
       return hasAck && rcv.hasIsn && seg.ack === seqAdd(rcv.isn, 1);
     }
     // The receiver has said nothing yet: there is no window to check against.
@@ -547,8 +545,9 @@ export class Connection {
   }
 
   private checkFinished(t: number): void {
-    const done = (s: TcpState) => s === 'CLOSED' || s === 'TIME_WAIT';
-    if (this.client.hasFin && this.server.hasFin && done(this.client.state) && done(this.server.state)) {
+    const c = this.client.stateCode;
+    const v = this.server.stateCode;
+    if (this.client.hasFin && this.server.hasFin && (c === S.CLOSED || c === S.TIME_WAIT) && (v === S.CLOSED || v === S.TIME_WAIT)) {
       this.markFinished(t);
     }
   }
@@ -560,6 +559,35 @@ export class Connection {
     }
   }
 
+}
+
+/** New payload from the end with words `s` (`r`: the peer's words, `rf` the peer's flags). */
+function newData(s: Float64Array, r: Float64Array, rf: number, bytes: number, frame: number, t: number): void {
+  s[W.payloadBytes] = s[W.payloadBytes]! + bytes;
+  if (s[W.firstDataFrame]! < 0) s[W.firstDataFrame] = frame;
+  s[W.lastDataTime] = t;
+  s[W.receivedSinceOwnSend] = 0;
+  r[W.receivedSinceOwnSend] = r[W.receivedSinceOwnSend]! + bytes;
+  if ((rf & F.hasFin) !== 0 && s[W.dataAfterPeerFinFrame]! < 0) s[W.dataAfterPeerFinFrame] = frame;
+}
+
+function retransmission(s: Float64Array, frame: number, t: number): void {
+  s[W.retransmissions] = s[W.retransmissions]! + 1;
+  const since = s[W.retransSinceAck]! + 1;
+  s[W.retransSinceAck] = since;
+  if (since === 1) s[W.retransRunStart] = t;
+  if (s[W.firstRetransFrame]! < 0) s[W.firstRetransFrame] = frame;
+  const last = s[W.lastRetransTime]!;
+  if (last >= 0) s[W.lastRetransGap] = t - last;
+  s[W.lastRetransFrame] = frame;
+  s[W.lastRetransTime] = t;
+}
+
+function keepAlive(s: Float64Array, frame: number, t: number): void {
+  s[W.keepAlives] = s[W.keepAlives]! + 1;
+  s[W.keepAlivesUnanswered] = s[W.keepAlivesUnanswered]! + 1;
+  s[W.lastKeepAliveFrame] = frame;
+  s[W.lastKeepAliveTime] = t;
 }
 
 const resetConnection = makeResetter(new Connection(), ['buffer', 'client', 'server', 'clientAddrView', 'serverAddrView', 'words', 'addrWord', 'trace', 'traced', 'zeekHistory', 'generation']);

@@ -6,17 +6,112 @@ const MAX_STATE_CHANGES = 16;
 /** State changes kept inline (two words each: time, and frame × 16 + state); later ones go to a small array. */
 const INLINE_STATE_CHANGES = 8;
 
-/** Code of each TCP state: its index in TCP_STATES. */
-const STATE_CODE: Readonly<Record<TcpState, number>> = Object.fromEntries(TCP_STATES.map((s, i) => [s, i])) as Record<TcpState, number>;
+/**
+ * Codes of the TCP states (their index in TCP_STATES): the per-packet path compares and stores these, and the
+ * state names are produced only when a record or a log reads them.
+ */
+export const S = {
+  CLOSED: 0,
+  LISTEN: 1,
+  SYN_SENT: 2,
+  SYN_RECV: 3,
+  ESTABLISHED: 4,
+  FIN_WAIT_1: 5,
+  FIN_WAIT_2: 6,
+  CLOSE_WAIT: 7,
+  CLOSING: 8,
+  LAST_ACK: 9,
+  TIME_WAIT: 10,
+} as const satisfies Record<TcpState, number>;
+export type StateCode = (typeof S)[TcpState];
+
+// The codes are indices into TCP_STATES: a reordered list must not silently rename states.
+for (const name of TCP_STATES) if (TCP_STATES[S[name]] !== name) throw new Error(`endpoint: state code of ${name} is not its index`);
+
+/** Code of each TCP state, by name. */
+const STATE_CODE: Readonly<Record<TcpState, StateCode>> = S;
 
 /** Words of the end's fields, then the state-change count and the inline state changes. */
 const FIELD_WORDS = 59;
 /**
- * The booleans are bits of word FLAGS, and the three states 4-bit fields of word STATES (the current state in
- * the low bits): one word each instead of one per field.
+ * Word of each field in an end's Float64Array. The booleans are bits (F) of word `flags`, and the three states
+ * 4-bit codes (S) in word `states` (the current state in the low bits, the own and the peer's state at the RST
+ * above): one word each instead of one per field. Connection's per-packet path reads and writes the words
+ * directly (EndpointTrack.f); everything else goes through the accessors of the same names.
  */
-const FLAGS = 0;
-const STATES = 1;
+export const W = {
+  flags: 0,
+  states: 1,
+  packets: 2,
+  baseSeq: 3,
+  lastSeenTime: 4,
+  lastFrame: 5,
+  keepAlivesUnanswered: 6,
+  window: 7,
+  maxWindow: 8,
+  wscaleShift: 9,
+  nxt: 10,
+  ackedByPeer: 11,
+  isn: 12,
+  finSeq: 13,
+  lastSegFrame: 14,
+  lastSegTime: 15,
+  lastSegAck: 16,
+  lastSegEndSeq: 17,
+  payloadBytes: 18,
+  firstDataFrame: 19,
+  lastDataTime: 20,
+  receivedSinceOwnSend: 22,
+  retransSinceAck: 23,
+  retransRunStart: 24,
+  ackAdvanceTime: 25,
+  retransmissions: 26,
+  keepAlives: 27,
+  zeroWindowProbes: 28,
+  lastZeroWindowProbeFrame: 29,
+  zeroWindows: 30,
+  gaps: 31,
+  wscaleOffered: 32,
+  synFrame: 33,
+  synCount: 35,
+  lastSynTime: 36,
+  lastSynGap: 37,
+  finFrame: 38,
+  finTime: 39,
+  finAckFrame: 40,
+  finAckTime: 41,
+  finAckValue: 42,
+  rstFrame: 43,
+  rstTime: 44,
+  rstTriggerFrame: 47,
+  rstTriggerTime: 48,
+  unansweredBytesAtRst: 49,
+  windowAtRst: 50,
+  outOfWindowRsts: 51,
+  dataAfterPeerFinFrame: 52,
+  firstRetransFrame: 53,
+  lastRetransFrame: 54,
+  lastRetransTime: 55,
+  lastRetransGap: 56,
+  lastKeepAliveFrame: 57,
+  lastKeepAliveTime: 58,
+} as const;
+/** Bits of word W.flags. */
+export const F = {
+  hasBase: 0x1,
+  hasNxt: 0x2,
+  hasAckedByPeer: 0x4,
+  hasIsn: 0x8,
+  hasFin: 0x10,
+  finAcked: 0x20,
+  lastSegHadAck: 0x40,
+  lastSegWasFin: 0x80,
+  hasRst: 0x200,
+  finHadAck: 0x400,
+  rstHasAck: 0x800,
+  rstIsReply: 0x1000,
+  rstTriggerWasFin: 0x2000,
+} as const;
 const STATE_COUNT = FIELD_WORDS;
 const STATE_LOG = FIELD_WORDS + 1;
 /** Float64 words one end takes (a connection holds both ends in one buffer: Connection). */
@@ -28,36 +123,36 @@ export const ENDPOINT_WORDS_UNLOGGED = STATE_LOG;
 const INITIAL = new Float64Array(ENDPOINT_WORDS);
 const INITIAL_FIELDS = INITIAL.subarray(0, STATE_LOG);
 (function initial(t: Float64Array): void {
-  t[4] = -1; // lastSeenTime
-  t[5] = -1; // lastFrame
-  t[7] = -1; // window
-  t[14] = -1; // lastSegFrame
-  t[15] = -1; // lastSegTime
-  t[19] = -1; // firstDataFrame
-  t[20] = -1; // lastDataTime
-  t[24] = -1; // retransRunStart
-  t[25] = -1; // ackAdvanceTime
-  t[29] = -1; // lastZeroWindowProbeFrame
-  t[32] = -1; // wscaleOffered
-  t[33] = -1; // synFrame
-  t[36] = -1; // lastSynTime
-  t[37] = -1; // lastSynGap
-  t[38] = -1; // finFrame
-  t[39] = -1; // finTime
-  t[40] = -1; // finAckFrame
-  t[41] = -1; // finAckTime
-  t[43] = -1; // rstFrame
-  t[44] = -1; // rstTime
-  t[47] = -1; // rstTriggerFrame
-  t[48] = -1; // rstTriggerTime
-  t[50] = -1; // windowAtRst
-  t[52] = -1; // dataAfterPeerFinFrame
-  t[53] = -1; // firstRetransFrame
-  t[54] = -1; // lastRetransFrame
-  t[55] = -1; // lastRetransTime
-  t[56] = -1; // lastRetransGap
-  t[57] = -1; // lastKeepAliveFrame
-  t[58] = -1; // lastKeepAliveTime
+  t[W.lastSeenTime] = -1;
+  t[W.lastFrame] = -1;
+  t[W.window] = -1;
+  t[W.lastSegFrame] = -1;
+  t[W.lastSegTime] = -1;
+  t[W.firstDataFrame] = -1;
+  t[W.lastDataTime] = -1;
+  t[W.retransRunStart] = -1;
+  t[W.ackAdvanceTime] = -1;
+  t[W.lastZeroWindowProbeFrame] = -1;
+  t[W.wscaleOffered] = -1;
+  t[W.synFrame] = -1;
+  t[W.lastSynTime] = -1;
+  t[W.lastSynGap] = -1;
+  t[W.finFrame] = -1;
+  t[W.finTime] = -1;
+  t[W.finAckFrame] = -1;
+  t[W.finAckTime] = -1;
+  t[W.rstFrame] = -1;
+  t[W.rstTime] = -1;
+  t[W.rstTriggerFrame] = -1;
+  t[W.rstTriggerTime] = -1;
+  t[W.windowAtRst] = -1;
+  t[W.dataAfterPeerFinFrame] = -1;
+  t[W.firstRetransFrame] = -1;
+  t[W.lastRetransFrame] = -1;
+  t[W.lastRetransTime] = -1;
+  t[W.lastRetransGap] = -1;
+  t[W.lastKeepAliveFrame] = -1;
+  t[W.lastKeepAliveTime] = -1;
 })(INITIAL);
 
 /**
@@ -72,7 +167,8 @@ const INITIAL_FIELDS = INITIAL.subarray(0, STATE_LOG);
  * lines; in the array it takes {ENDPOINT_WORDS} × 8 bytes, contiguous, with the fields a packet touches first.
  */
 export class EndpointTrack {
-  private readonly f: Float64Array;
+  /** The fields' words (W, F, S); Connection's per-packet path uses them directly. */
+  readonly f: Float64Array;
   /** State changes past the inline ones (rare: a real connection has fewer than eight). */
   private extraStates: { state: TcpState; time: number; frame: number }[] | null = null;
 
@@ -91,472 +187,476 @@ export class EndpointTrack {
 
   // --- counters
   get packets(): number {
-    return this.f[2]!;
+    return this.f[W.packets]!;
   }
   set packets(v: number) {
-    this.f[2] = v;
+    this.f[W.packets] = v;
   }
   /** New payload bytes (retransmitted bytes not counted twice). */
   get payloadBytes(): number {
-    return this.f[18]!;
+    return this.f[W.payloadBytes]!;
   }
   set payloadBytes(v: number) {
-    this.f[18] = v;
+    this.f[W.payloadBytes] = v;
   }
   get retransmissions(): number {
-    return this.f[26]!;
+    return this.f[W.retransmissions]!;
   }
   set retransmissions(v: number) {
-    this.f[26] = v;
+    this.f[W.retransmissions] = v;
   }
   /** Retransmissions since the peer last acknowledged new data from this end. */
   get retransSinceAck(): number {
-    return this.f[23]!;
+    return this.f[W.retransSinceAck]!;
   }
   set retransSinceAck(v: number) {
-    this.f[23] = v;
+    this.f[W.retransSinceAck] = v;
   }
   get keepAlives(): number {
-    return this.f[27]!;
+    return this.f[W.keepAlives]!;
   }
   set keepAlives(v: number) {
-    this.f[27] = v;
+    this.f[W.keepAlives] = v;
   }
   /** Keep-alive probes sent since the peer last sent anything. */
   get keepAlivesUnanswered(): number {
-    return this.f[6]!;
+    return this.f[W.keepAlivesUnanswered]!;
   }
   set keepAlivesUnanswered(v: number) {
-    this.f[6] = v;
+    this.f[W.keepAlivesUnanswered] = v;
   }
   get zeroWindowProbes(): number {
-    return this.f[28]!;
+    return this.f[W.zeroWindowProbes]!;
   }
   set zeroWindowProbes(v: number) {
-    this.f[28] = v;
+    this.f[W.zeroWindowProbes] = v;
   }
   get lastZeroWindowProbeFrame(): number {
-    return this.f[29]!;
+    return this.f[W.lastZeroWindowProbeFrame]!;
   }
   set lastZeroWindowProbeFrame(v: number) {
-    this.f[29] = v;
+    this.f[W.lastZeroWindowProbeFrame] = v;
   }
   /** Times this end advertised a zero window (counted on entry into zero). */
   get zeroWindows(): number {
-    return this.f[30]!;
+    return this.f[W.zeroWindows]!;
   }
   set zeroWindows(v: number) {
-    this.f[30] = v;
+    this.f[W.zeroWindows] = v;
   }
   /** Sequence gaps: data the capture missed (the vantage point lost packets). */
   get gaps(): number {
-    return this.f[31]!;
+    return this.f[W.gaps]!;
   }
   set gaps(v: number) {
-    this.f[31] = v;
+    this.f[W.gaps] = v;
   }
 
   // --- sequence space
   /** Sequence number of the first segment seen from this end (its ISN when the SYN was seen): the base of relative numbers. */
   get hasBase(): boolean {
-    return (this.f[FLAGS]! & 0x1) !== 0;
+    return (this.f[W.flags]! & F.hasBase) !== 0;
   }
   set hasBase(v: boolean) {
-    const x = this.f[FLAGS]!;
-    this.f[FLAGS] = v ? x | 0x1 : x & ~0x1;
+    const x = this.f[W.flags]!;
+    this.f[W.flags] = v ? x | F.hasBase : x & ~F.hasBase;
   }
   get baseSeq(): number {
-    return this.f[3]!;
+    return this.f[W.baseSeq]!;
   }
   set baseSeq(v: number) {
-    this.f[3] = v;
+    this.f[W.baseSeq] = v;
   }
   get hasIsn(): boolean {
-    return (this.f[FLAGS]! & 0x8) !== 0;
+    return (this.f[W.flags]! & F.hasIsn) !== 0;
   }
   set hasIsn(v: boolean) {
-    const x = this.f[FLAGS]!;
-    this.f[FLAGS] = v ? x | 0x8 : x & ~0x8;
+    const x = this.f[W.flags]!;
+    this.f[W.flags] = v ? x | F.hasIsn : x & ~F.hasIsn;
   }
   get isn(): number {
-    return this.f[12]!;
+    return this.f[W.isn]!;
   }
   set isn(v: number) {
-    this.f[12] = v;
+    this.f[W.isn] = v;
   }
   /** Next sequence number after the highest byte (SYN and FIN count one) this end has sent. */
   get hasNxt(): boolean {
-    return (this.f[FLAGS]! & 0x2) !== 0;
+    return (this.f[W.flags]! & F.hasNxt) !== 0;
   }
   set hasNxt(v: boolean) {
-    const x = this.f[FLAGS]!;
-    this.f[FLAGS] = v ? x | 0x2 : x & ~0x2;
+    const x = this.f[W.flags]!;
+    this.f[W.flags] = v ? x | F.hasNxt : x & ~F.hasNxt;
   }
   get nxt(): number {
-    return this.f[10]!;
+    return this.f[W.nxt]!;
   }
   set nxt(v: number) {
-    this.f[10] = v;
+    this.f[W.nxt] = v;
   }
   /** Highest acknowledgement the peer sent for this end's sequence space. */
   get hasAckedByPeer(): boolean {
-    return (this.f[FLAGS]! & 0x4) !== 0;
+    return (this.f[W.flags]! & F.hasAckedByPeer) !== 0;
   }
   set hasAckedByPeer(v: boolean) {
-    const x = this.f[FLAGS]!;
-    this.f[FLAGS] = v ? x | 0x4 : x & ~0x4;
+    const x = this.f[W.flags]!;
+    this.f[W.flags] = v ? x | F.hasAckedByPeer : x & ~F.hasAckedByPeer;
   }
   get ackedByPeer(): number {
-    return this.f[11]!;
+    return this.f[W.ackedByPeer]!;
   }
   set ackedByPeer(v: number) {
-    this.f[11] = v;
+    this.f[W.ackedByPeer] = v;
   }
   /** When the peer's acknowledgement of this end's data last moved forward. */
   get ackAdvanceTime(): number {
-    return this.f[25]!;
+    return this.f[W.ackAdvanceTime]!;
   }
   set ackAdvanceTime(v: number) {
-    this.f[25] = v;
+    this.f[W.ackAdvanceTime] = v;
   }
 
   // --- window (this end's advertised receive window)
   /** Window scale this end offered in its SYN (-1: none). Applied only when both ends offered one. */
   get wscaleOffered(): number {
-    return this.f[32]!;
+    return this.f[W.wscaleOffered]!;
   }
   set wscaleOffered(v: number) {
-    this.f[32] = v;
+    this.f[W.wscaleOffered] = v;
   }
   /** Shift to apply to this end's window fields (0 until the handshake shows scaling is in force). */
   get wscaleShift(): number {
-    return this.f[9]!;
+    return this.f[W.wscaleShift]!;
   }
   set wscaleShift(v: number) {
-    this.f[9] = v;
+    this.f[W.wscaleShift] = v;
   }
   /** Last advertised window, scaled, in bytes (-1 before any). */
   get window(): number {
-    return this.f[7]!;
+    return this.f[W.window]!;
   }
   set window(v: number) {
-    this.f[7] = v;
+    this.f[W.window] = v;
   }
   get maxWindow(): number {
-    return this.f[8]!;
+    return this.f[W.maxWindow]!;
   }
   set maxWindow(v: number) {
-    this.f[8] = v;
+    this.f[W.maxWindow] = v;
   }
 
   // --- SYN
   get synFrame(): number {
-    return this.f[33]!;
+    return this.f[W.synFrame]!;
   }
   set synFrame(v: number) {
-    this.f[33] = v;
+    this.f[W.synFrame] = v;
   }
   get synCount(): number {
-    return this.f[35]!;
+    return this.f[W.synCount]!;
   }
   set synCount(v: number) {
-    this.f[35] = v;
+    this.f[W.synCount] = v;
   }
   get lastSynTime(): number {
-    return this.f[36]!;
+    return this.f[W.lastSynTime]!;
   }
   set lastSynTime(v: number) {
-    this.f[36] = v;
+    this.f[W.lastSynTime] = v;
   }
   /** Interval between the last two SYN transmissions (for the "gave up" inference of backoff). */
   get lastSynGap(): number {
-    return this.f[37]!;
+    return this.f[W.lastSynGap]!;
   }
   set lastSynGap(v: number) {
-    this.f[37] = v;
+    this.f[W.lastSynGap] = v;
   }
 
   // --- FIN
   get hasFin(): boolean {
-    return (this.f[FLAGS]! & 0x10) !== 0;
+    return (this.f[W.flags]! & F.hasFin) !== 0;
   }
   set hasFin(v: boolean) {
-    const x = this.f[FLAGS]!;
-    this.f[FLAGS] = v ? x | 0x10 : x & ~0x10;
+    const x = this.f[W.flags]!;
+    this.f[W.flags] = v ? x | F.hasFin : x & ~F.hasFin;
   }
   /** Sequence number of the FIN itself. */
   get finSeq(): number {
-    return this.f[13]!;
+    return this.f[W.finSeq]!;
   }
   set finSeq(v: number) {
-    this.f[13] = v;
+    this.f[W.finSeq] = v;
   }
   get finFrame(): number {
-    return this.f[38]!;
+    return this.f[W.finFrame]!;
   }
   set finFrame(v: number) {
-    this.f[38] = v;
+    this.f[W.finFrame] = v;
   }
   get finTime(): number {
-    return this.f[39]!;
+    return this.f[W.finTime]!;
   }
   set finTime(v: number) {
-    this.f[39] = v;
+    this.f[W.finTime] = v;
   }
   get finAcked(): boolean {
-    return (this.f[FLAGS]! & 0x20) !== 0;
+    return (this.f[W.flags]! & F.finAcked) !== 0;
   }
   set finAcked(v: boolean) {
-    const x = this.f[FLAGS]!;
-    this.f[FLAGS] = v ? x | 0x20 : x & ~0x20;
+    const x = this.f[W.flags]!;
+    this.f[W.flags] = v ? x | F.finAcked : x & ~F.finAcked;
   }
   get finAckFrame(): number {
-    return this.f[40]!;
+    return this.f[W.finAckFrame]!;
   }
   set finAckFrame(v: number) {
-    this.f[40] = v;
+    this.f[W.finAckFrame] = v;
   }
   get finAckTime(): number {
-    return this.f[41]!;
+    return this.f[W.finAckTime]!;
   }
   set finAckTime(v: number) {
-    this.f[41] = v;
+    this.f[W.finAckTime] = v;
   }
   /** The ack number carried by this end's FIN: did it already cover the peer's FIN? (simultaneous close) */
   get finAckValue(): number {
-    return this.f[42]!;
+    return this.f[W.finAckValue]!;
   }
   set finAckValue(v: number) {
-    this.f[42] = v;
+    this.f[W.finAckValue] = v;
   }
   get finHadAck(): boolean {
-    return (this.f[FLAGS]! & 0x400) !== 0;
+    return (this.f[W.flags]! & F.finHadAck) !== 0;
   }
   set finHadAck(v: boolean) {
-    const x = this.f[FLAGS]!;
-    this.f[FLAGS] = v ? x | 0x400 : x & ~0x400;
+    const x = this.f[W.flags]!;
+    this.f[W.flags] = v ? x | F.finHadAck : x & ~F.finHadAck;
   }
 
   // --- RST (the first accepted one)
   get hasRst(): boolean {
-    return (this.f[FLAGS]! & 0x200) !== 0;
+    return (this.f[W.flags]! & F.hasRst) !== 0;
   }
   set hasRst(v: boolean) {
-    const x = this.f[FLAGS]!;
-    this.f[FLAGS] = v ? x | 0x200 : x & ~0x200;
+    const x = this.f[W.flags]!;
+    this.f[W.flags] = v ? x | F.hasRst : x & ~F.hasRst;
   }
   get rstFrame(): number {
-    return this.f[43]!;
+    return this.f[W.rstFrame]!;
   }
   set rstFrame(v: number) {
-    this.f[43] = v;
+    this.f[W.rstFrame] = v;
   }
   get rstTime(): number {
-    return this.f[44]!;
+    return this.f[W.rstTime]!;
   }
   set rstTime(v: number) {
-    this.f[44] = v;
+    this.f[W.rstTime] = v;
   }
   get rstHasAck(): boolean {
-    return (this.f[FLAGS]! & 0x800) !== 0;
+    return (this.f[W.flags]! & F.rstHasAck) !== 0;
   }
   set rstHasAck(v: boolean) {
-    const x = this.f[FLAGS]!;
-    this.f[FLAGS] = v ? x | 0x800 : x & ~0x800;
+    const x = this.f[W.flags]!;
+    this.f[W.flags] = v ? x | F.rstHasAck : x & ~F.rstHasAck;
   }
   /** True when the RST answers the peer's last segment the way a socket-less Linux reply does. */
   get rstIsReply(): boolean {
-    return (this.f[FLAGS]! & 0x1000) !== 0;
+    return (this.f[W.flags]! & F.rstIsReply) !== 0;
   }
   set rstIsReply(v: boolean) {
-    const x = this.f[FLAGS]!;
-    this.f[FLAGS] = v ? x | 0x1000 : x & ~0x1000;
+    const x = this.f[W.flags]!;
+    this.f[W.flags] = v ? x | F.rstIsReply : x & ~F.rstIsReply;
   }
   /** The peer's segment the RST answered (frame), or -1. */
   get rstTriggerFrame(): number {
-    return this.f[47]!;
+    return this.f[W.rstTriggerFrame]!;
   }
   set rstTriggerFrame(v: number) {
-    this.f[47] = v;
+    this.f[W.rstTriggerFrame] = v;
   }
   /** Was that triggering segment a FIN? */
   get rstTriggerWasFin(): boolean {
-    return (this.f[FLAGS]! & 0x2000) !== 0;
+    return (this.f[W.flags]! & F.rstTriggerWasFin) !== 0;
   }
   set rstTriggerWasFin(v: boolean) {
-    const x = this.f[FLAGS]!;
-    this.f[FLAGS] = v ? x | 0x2000 : x & ~0x2000;
+    const x = this.f[W.flags]!;
+    this.f[W.flags] = v ? x | F.rstTriggerWasFin : x & ~F.rstTriggerWasFin;
   }
   get rstTriggerTime(): number {
-    return this.f[48]!;
+    return this.f[W.rstTriggerTime]!;
   }
   set rstTriggerTime(v: number) {
-    this.f[48] = v;
+    this.f[W.rstTriggerTime] = v;
   }
   /** This end's state and the peer's just before the RST. */
   get stateBeforeRst(): TcpState {
-    return TCP_STATES[(this.f[STATES]! >> 4) & 15]!;
+    return TCP_STATES[(this.f[W.states]! >> 4) & 15]!;
   }
   set stateBeforeRst(v: TcpState) {
-    this.f[STATES] = (this.f[STATES]! & ~(15 << 4)) | (STATE_CODE[v] << 4);
+    this.f[W.states] = (this.f[W.states]! & ~(15 << 4)) | (STATE_CODE[v] << 4);
   }
   get peerStateAtRst(): TcpState {
-    return TCP_STATES[(this.f[STATES]! >> 8) & 15]!;
+    return TCP_STATES[(this.f[W.states]! >> 8) & 15]!;
   }
   set peerStateAtRst(v: TcpState) {
-    this.f[STATES] = (this.f[STATES]! & ~(15 << 8)) | (STATE_CODE[v] << 8);
+    this.f[W.states] = (this.f[W.states]! & ~(15 << 8)) | (STATE_CODE[v] << 8);
   }
   /** Payload bytes received from the peer since this end last sent payload, at the time of the RST. */
   get unansweredBytesAtRst(): number {
-    return this.f[49]!;
+    return this.f[W.unansweredBytesAtRst]!;
   }
   set unansweredBytesAtRst(v: number) {
-    this.f[49] = v;
+    this.f[W.unansweredBytesAtRst] = v;
   }
   /** Window this end advertised last before the RST (scaled), and its largest. */
   get windowAtRst(): number {
-    return this.f[50]!;
+    return this.f[W.windowAtRst]!;
   }
   set windowAtRst(v: number) {
-    this.f[50] = v;
+    this.f[W.windowAtRst] = v;
   }
   get outOfWindowRsts(): number {
-    return this.f[51]!;
+    return this.f[W.outOfWindowRsts]!;
   }
   set outOfWindowRsts(v: number) {
-    this.f[51] = v;
+    this.f[W.outOfWindowRsts] = v;
   }
 
   // --- data timing
   get firstDataFrame(): number {
-    return this.f[19]!;
+    return this.f[W.firstDataFrame]!;
   }
   set firstDataFrame(v: number) {
-    this.f[19] = v;
+    this.f[W.firstDataFrame] = v;
   }
   get lastDataTime(): number {
-    return this.f[20]!;
+    return this.f[W.lastDataTime]!;
   }
   set lastDataTime(v: number) {
-    this.f[20] = v;
+    this.f[W.lastDataTime] = v;
   }
   /** Payload received from the peer since this end last sent payload (a request not yet answered). */
   get receivedSinceOwnSend(): number {
-    return this.f[22]!;
+    return this.f[W.receivedSinceOwnSend]!;
   }
   set receivedSinceOwnSend(v: number) {
-    this.f[22] = v;
+    this.f[W.receivedSinceOwnSend] = v;
   }
   /** First payload this end sent after the peer's FIN (legitimate half-close data, or data to a closed peer). */
   get dataAfterPeerFinFrame(): number {
-    return this.f[52]!;
+    return this.f[W.dataAfterPeerFinFrame]!;
   }
   set dataAfterPeerFinFrame(v: number) {
-    this.f[52] = v;
+    this.f[W.dataAfterPeerFinFrame] = v;
   }
   /** Retransmission timing (for "gave up" inference). */
   get firstRetransFrame(): number {
-    return this.f[53]!;
+    return this.f[W.firstRetransFrame]!;
   }
   set firstRetransFrame(v: number) {
-    this.f[53] = v;
+    this.f[W.firstRetransFrame] = v;
   }
   get lastRetransFrame(): number {
-    return this.f[54]!;
+    return this.f[W.lastRetransFrame]!;
   }
   set lastRetransFrame(v: number) {
-    this.f[54] = v;
+    this.f[W.lastRetransFrame] = v;
   }
   get lastRetransTime(): number {
-    return this.f[55]!;
+    return this.f[W.lastRetransTime]!;
   }
   set lastRetransTime(v: number) {
-    this.f[55] = v;
+    this.f[W.lastRetransTime] = v;
   }
   get lastRetransGap(): number {
-    return this.f[56]!;
+    return this.f[W.lastRetransGap]!;
   }
   set lastRetransGap(v: number) {
-    this.f[56] = v;
+    this.f[W.lastRetransGap] = v;
   }
   /** When the current run of unacknowledged retransmissions began (-1: none running). */
   get retransRunStart(): number {
-    return this.f[24]!;
+    return this.f[W.retransRunStart]!;
   }
   set retransRunStart(v: number) {
-    this.f[24] = v;
+    this.f[W.retransRunStart] = v;
   }
   get lastKeepAliveFrame(): number {
-    return this.f[57]!;
+    return this.f[W.lastKeepAliveFrame]!;
   }
   set lastKeepAliveFrame(v: number) {
-    this.f[57] = v;
+    this.f[W.lastKeepAliveFrame] = v;
   }
   get lastKeepAliveTime(): number {
-    return this.f[58]!;
+    return this.f[W.lastKeepAliveTime]!;
   }
   set lastKeepAliveTime(v: number) {
-    this.f[58] = v;
+    this.f[W.lastKeepAliveTime] = v;
   }
 
   // --- the last segment this end sent (to match a reply RST from the peer)
   get lastSegFrame(): number {
-    return this.f[14]!;
+    return this.f[W.lastSegFrame]!;
   }
   set lastSegFrame(v: number) {
-    this.f[14] = v;
+    this.f[W.lastSegFrame] = v;
   }
   get lastSegTime(): number {
-    return this.f[15]!;
+    return this.f[W.lastSegTime]!;
   }
   set lastSegTime(v: number) {
-    this.f[15] = v;
+    this.f[W.lastSegTime] = v;
   }
   get lastSegHadAck(): boolean {
-    return (this.f[FLAGS]! & 0x40) !== 0;
+    return (this.f[W.flags]! & F.lastSegHadAck) !== 0;
   }
   set lastSegHadAck(v: boolean) {
-    const x = this.f[FLAGS]!;
-    this.f[FLAGS] = v ? x | 0x40 : x & ~0x40;
+    const x = this.f[W.flags]!;
+    this.f[W.flags] = v ? x | F.lastSegHadAck : x & ~F.lastSegHadAck;
   }
   get lastSegAck(): number {
-    return this.f[16]!;
+    return this.f[W.lastSegAck]!;
   }
   set lastSegAck(v: number) {
-    this.f[16] = v;
+    this.f[W.lastSegAck] = v;
   }
   get lastSegEndSeq(): number {
-    return this.f[17]!;
+    return this.f[W.lastSegEndSeq]!;
   }
   set lastSegEndSeq(v: number) {
-    this.f[17] = v;
+    this.f[W.lastSegEndSeq] = v;
   }
   get lastSegWasFin(): boolean {
-    return (this.f[FLAGS]! & 0x80) !== 0;
+    return (this.f[W.flags]! & F.lastSegWasFin) !== 0;
   }
   set lastSegWasFin(v: boolean) {
-    const x = this.f[FLAGS]!;
-    this.f[FLAGS] = v ? x | 0x80 : x & ~0x80;
+    const x = this.f[W.flags]!;
+    this.f[W.flags] = v ? x | F.lastSegWasFin : x & ~F.lastSegWasFin;
   }
   get lastSeenTime(): number {
-    return this.f[4]!;
+    return this.f[W.lastSeenTime]!;
   }
   set lastSeenTime(v: number) {
-    this.f[4] = v;
+    this.f[W.lastSeenTime] = v;
   }
   get lastFrame(): number {
-    return this.f[5]!;
+    return this.f[W.lastFrame]!;
   }
   set lastFrame(v: number) {
-    this.f[5] = v;
+    this.f[W.lastFrame] = v;
   }
 
   // --- inferred state
   get state(): TcpState {
-    return TCP_STATES[(this.f[STATES]! >> 0) & 15]!;
+    return TCP_STATES[this.f[W.states]! & 15]!;
   }
   set state(v: TcpState) {
-    this.f[STATES] = (this.f[STATES]! & ~(15 << 0)) | (STATE_CODE[v] << 0);
+    this.f[W.states] = (this.f[W.states]! & ~15) | STATE_CODE[v];
+  }
+  /** The state's code (S). */
+  get stateCode(): StateCode {
+    return (this.f[W.states]! & 15) as StateCode;
   }
 
   // --- inferred state
@@ -573,11 +673,15 @@ export class EndpointTrack {
   }
 
   setState(state: TcpState, time: number, frame: number): void {
+    this.setStateCode(STATE_CODE[state], time, frame);
+  }
+
+  /** setState by the state's code (S). */
+  setStateCode(code: StateCode, time: number, frame: number): void {
     const f = this.f;
-    const code = STATE_CODE[state];
-    const states = f[STATES]!;
+    const states = f[W.states]!;
     if (code === (states & 15)) return;
-    f[STATES] = (states & ~15) | code;
+    f[W.states] = (states & ~15) | code;
     if (!this.logged) return;
     const n = f[STATE_COUNT]!;
     if (n >= MAX_STATE_CHANGES) return;
@@ -588,7 +692,7 @@ export class EndpointTrack {
       return;
     }
     // Past the inline entries: allocates, but at most MAX_STATE_CHANGES - INLINE_STATE_CHANGES times a connection.
-    (this.extraStates ??= []).push({ state, time, frame });
+    (this.extraStates ??= []).push({ state: TCP_STATES[code], time, frame });
   }
 
   /** The recorded state changes, oldest first (a copy: allocates; for building records). */

@@ -6,8 +6,8 @@ import type { ConnectionRecord } from '../classify/record.js';
 import type { Connection } from '../conn/connection.js';
 import { ConnectionTable, DEFAULT_TABLE_OPTIONS, type ConnectionTableOptions, type EmitReason } from '../conn/connection-table.js';
 import { toSeconds } from '../conn/time.js';
-import { Decoder } from '../decode/decoder.js';
-import { DecodeOutcome, newTcpSegment, type TcpSegment } from '../decode/segment.js';
+import type { TcpSegment } from '../decode/segment.js';
+import { FrameDecoder } from './frame-decoder.js';
 
 export interface AnalyzerOptions {
   classifier: ClassifierOptions;
@@ -26,16 +26,8 @@ export const DEFAULT_ANALYZER_OPTIONS: AnalyzerOptions = {
  * (onRecord) as each connection is classified. Frames get run-wide numbers in the order they are pushed: for one
  * file that is Wireshark's frame number; for several merged files it is the number mergecap's output would give.
  */
-export class Analyzer {
-  readonly decoder = new Decoder();
+export class Analyzer extends FrameDecoder {
   readonly table: ConnectionTable;
-  private readonly seg = newTcpSegment();
-  frames = 0;
-  firstSec = -1;
-  firstNs = 0;
-  lastSec = -1;
-  lastNs = 0;
-  tsDigits = 6;
   /** A later end of the capture than its last frame (pcapng isb_endtime), float seconds; 0 when none. */
   recordedEnd = 0;
   records = 0;
@@ -55,6 +47,7 @@ export class Analyzer {
     onRecord: ((record: ConnectionRecord) => void) | null,
     onClassified?: (c: ClassifiedConnection) => void,
   ) {
+    super();
     this.consume = onRecord !== null ? (c) => onRecord(c.record()) : onClassified!;
     // Summary records carry no ladder and no state lists: the table need not keep them (a third of a connection).
     const table = opts.detail === 'summary' ? { ...opts.table, trace: false } : opts.table;
@@ -71,26 +64,9 @@ export class Analyzer {
    * (not TCP, or a straggler of a connection already emitted or evicted).
    */
   ingest(pkt: RawPacket): Connection | null {
-    const frame = ++this.frames;
-    if (this.firstSec < 0) {
-      this.firstSec = pkt.tsSec;
-      this.firstNs = pkt.tsNs;
-      this.tsDigits = pkt.tsDigits;
-    }
-    this.noteTimestamp(pkt.tsSec, pkt.tsNs);
-    if (pkt.tsDigits > this.tsDigits) this.tsDigits = pkt.tsDigits;
-    const seg = this.seg;
-    if (this.decoder.decode(pkt, seg, frame) !== DecodeOutcome.Tcp) return null;
-    this.table.onSegment(seg);
+    if (!this.decodeFrame(pkt)) return null;
+    this.table.onSegment(this.seg);
     return this.table.lastConnection;
-  }
-
-  /** The capture's end is its latest timestamp (frames are not always in order). */
-  noteTimestamp(sec: number, ns: number): void {
-    if (sec > this.lastSec || (sec === this.lastSec && ns > this.lastNs)) {
-      this.lastSec = sec;
-      this.lastNs = ns;
-    }
   }
 
   /**

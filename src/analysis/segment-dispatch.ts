@@ -1,8 +1,7 @@
 import type { RawPacket } from '../capture/raw-packet.js';
 import { SWEEP_INTERVAL_S, sweepDue } from '../conn/connection-table.js';
 import { toSeconds } from '../conn/time.js';
-import { Decoder } from '../decode/decoder.js';
-import { DecodeOutcome, newTcpSegment } from '../decode/segment.js';
+import { FrameDecoder } from './frame-decoder.js';
 import { MAX_TUNNEL_IDS, RingWriter, type RingHandler } from './segment-ring.js';
 import { shardOf } from './shard.js';
 
@@ -28,15 +27,7 @@ export const LOCAL = -1;
  * segment at or past each due sweep, sweepDue) go to every share, with the capture's latest timestamp at that
  * point, so each share emits its finished connections at the same capture times as one table holding them all.
  */
-export class SegmentDispatcher {
-  readonly decoder = new Decoder();
-  private readonly seg = newTcpSegment();
-  frames = 0;
-  firstSec = -1;
-  firstNs = 0;
-  lastSec = -1;
-  lastNs = 0;
-  tsDigits = 6;
+export class SegmentDispatcher extends FrameDecoder {
   /** The latest TCP time (the tables' clock) and the next sweep point. */
   private now = 0;
   private nextSweep = 0;
@@ -52,6 +43,7 @@ export class SegmentDispatcher {
     private readonly route: Int16Array,
     private readonly local: RingHandler | null,
   ) {
+    super();
     this.tunnelIds = rings.map(() => new Map<string, number>());
     for (const r of route) {
       if (r === LOCAL ? local === null : r < 0 || r >= rings.length) throw new RangeError(`no share to route to: ${r}`);
@@ -83,19 +75,8 @@ export class SegmentDispatcher {
 
   /** One frame. Call only when ready() said so. */
   ingest(pkt: RawPacket): void {
-    const frame = ++this.frames;
-    if (this.firstSec < 0) {
-      this.firstSec = pkt.tsSec;
-      this.firstNs = pkt.tsNs;
-      this.tsDigits = pkt.tsDigits;
-    }
-    if (pkt.tsSec > this.lastSec || (pkt.tsSec === this.lastSec && pkt.tsNs > this.lastNs)) {
-      this.lastSec = pkt.tsSec;
-      this.lastNs = pkt.tsNs;
-    }
-    if (pkt.tsDigits > this.tsDigits) this.tsDigits = pkt.tsDigits;
+    if (!this.decodeFrame(pkt)) return;
     const seg = this.seg;
-    if (this.decoder.decode(pkt, seg, frame) !== DecodeOutcome.Tcp) return;
     const t = toSeconds(seg.tsSec, seg.tsNs);
     if (t > this.now) this.now = t;
     if (sweepDue(t, this.nextSweep)) {

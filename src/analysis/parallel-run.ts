@@ -6,7 +6,9 @@
  *
  * Why a pipeline rather than workers that each read the files: the connection table is most of the cost, and
  * reading and decoding every frame in each worker was a quarter of each one's work (docs/performance.md). It also
- * means standard input can be analysed in parallel: it is read once.
+ * means standard input can be analysed in parallel: it is read once. This thread follows no connections itself:
+ * on this project's machine taking a third of them here was no faster than leaving them all to the worker, and
+ * its busy young generation added 14 MB to the peak (docs/performance.md).
  *
  * Why this is the same as one pass: frame numbers and every counter of the summary come from this thread, which
  * sees every frame; a connection's packets all reach the same worker, in order; each worker's table sweeps at the
@@ -25,20 +27,18 @@ import type { AnalyzerOptions } from './analyzer.js';
 import { ranksAt } from './frame-bitmap.js';
 import type { FilterArgs } from './record-filter.js';
 import { bytesOf, closeCaptures, frameSource, openCaptures, type RunResult } from './run.js';
-import { LOCAL, SegmentDispatcher } from './segment-dispatch.js';
-import { ShardFollower, type ShardResult } from './shard-follower.js';
+import { SegmentDispatcher } from './segment-dispatch.js';
+import type { ShardResult } from './shard-follower.js';
 import { newRingBuffer, RingWriter } from './segment-ring.js';
 import type { ShardJob, ShardMessage } from './shard-worker.js';
 import { summarize } from './summary.js';
 
 export interface ParallelRunOptions {
-  /** Threads, the reading thread included; at least 2. */
+  /** Threads: the reading thread and the workers; at least 2. */
   jobs: number;
   filter: FilterArgs;
   abnormalLimit: number;
   onProgress?: (bytesRead: number, totalBytes: number | null, frames: number) => void;
-  /** How the connections are shared out (defaultShares; tests try others). */
-  shares?: { local: number; worker: number };
 }
 
 export interface ParallelRunResult extends RunResult {
@@ -106,43 +106,23 @@ function startWorker(job: ShardJob): StartedWorker {
   return started;
 }
 
-/**
- * How the connections are shared out between the reading thread and `workers` workers. The reading thread also
- * reads and decodes every frame, which costs about a third of what following all the connections costs
- * (docs/performance.md), so it takes the share that leaves every thread about as busy: with D = T/3 for decoding
- * and T for the tables, D + xT = (1 − x)T / workers gives x = (1 − workers/3) / (workers + 1): a third with one
- * worker, a ninth with two, nothing from three on.
- */
-export function defaultShares(workers: number): { local: number; worker: number } {
-  if (workers <= 1) return { local: 1, worker: 2 };
-  if (workers === 2) return { local: 1, worker: 4 };
-  return { local: 0, worker: 1 };
-}
-
 /** Runs the shares and merges what they found. */
 export async function analyzeCapturesInParallel(files: string[], opts: AnalyzerOptions, p: ParallelRunOptions): Promise<ParallelRunResult> {
   const threads = Math.min(MAX_THREADS, Math.max(2, Math.floor(p.jobs)));
   const workers = threads - 1;
-  const shares = p.shares ?? defaultShares(workers);
-  // Share v goes to the reading thread for v < shares.local, then to the workers, shares.worker each.
-  const total = shares.local + workers * shares.worker;
-  const route = new Int16Array(total);
-  for (let v = 0; v < total; v++) route[v] = v < shares.local ? LOCAL : Math.floor((v - shares.local) / shares.worker);
-  const boundsFor = (k: number): AnalyzerOptions => ({
+  const shardOpts: AnalyzerOptions = {
     ...opts,
     table: {
       ...opts.table,
-      maxConnections: Math.max(1, Math.ceil((opts.table.maxConnections * k) / total)),
-      maxTombstones: Math.ceil((opts.table.maxTombstones * k) / total),
+      maxConnections: Math.max(1, Math.ceil(opts.table.maxConnections / workers)),
+      maxTombstones: Math.ceil(opts.table.maxTombstones / workers),
       zeek: false,
     },
-  });
+  };
   const rings = Array.from({ length: workers }, () => newRingBuffer());
   // The workers start (and load their code) while this thread opens the files.
-  const job = { opts: boundsFor(shares.worker), filter: p.filter, abnormalLimit: p.abnormalLimit };
-  const started = rings.map((ring) => startWorker({ ring, ...job }));
-  const local = shares.local > 0 ? new ShardFollower(boundsFor(shares.local), p.filter, p.abnormalLimit) : null;
-  const dispatcher = new SegmentDispatcher(rings.map((r) => new RingWriter(r)), route, local);
+  const started = rings.map((ring) => startWorker({ ring, opts: shardOpts, filter: p.filter, abnormalLimit: p.abnormalLimit }));
+  const dispatcher = new SegmentDispatcher(rings.map((r) => new RingWriter(r)));
   const failed = (): Error | null => started.find((w) => w.failure !== null)?.failure ?? null;
 
   let done: ShardResult[];
@@ -179,9 +159,8 @@ export async function analyzeCapturesInParallel(files: string[], opts: AnalyzerO
     }
     dispatcher.end(closeCaptures(files, captures));
     done = await Promise.all(started.map((w) => w.done));
-    if (local !== null) done.push(local.result());
   } catch (err) {
-    // A share failed (or this thread did): the others' work is moot.
+    // A worker failed (or this thread did): the others' work is moot.
     await Promise.all(started.map((w) => w.worker.terminate()));
     throw err;
   }

@@ -2,7 +2,7 @@ import type { RawPacket } from '../capture/raw-packet.js';
 import { SWEEP_INTERVAL_S, sweepDue } from '../conn/connection-table.js';
 import { toSeconds } from '../conn/time.js';
 import { FrameDecoder } from './frame-decoder.js';
-import { MAX_TUNNEL_IDS, RingWriter, type RingHandler } from './segment-ring.js';
+import { MAX_TUNNEL_IDS, RingWriter } from './segment-ring.js';
 import { shardOf } from './shard.js';
 
 /**
@@ -15,17 +15,13 @@ export const RECORDS_PER_FRAME = 8;
 /** Longest encapsulation name carried (far beyond what the decoder builds: eight layers of short names). */
 const MAX_TUNNEL_NAME = 300;
 
-/** Where the segments of each share go: a ring's index, or LOCAL (the reading thread's own share). */
-export const LOCAL = -1;
-
 /**
  * The reading thread of a parallel run: numbers and decodes every frame, counts what the run's summary needs
- * (as Analyzer does), and hands each TCP segment to the share its tuple hashes to: written to a worker's ring, or
- * followed here (the reading thread takes a share of its own, so that it is not idle while the workers are busy).
+ * (as Analyzer does), and writes each TCP segment to the ring of the worker whose share its tuple hashes to.
  *
- * It also keeps the clock every share's table would keep if it saw every segment: the sweep points (the first
- * segment at or past each due sweep, sweepDue) go to every share, with the capture's latest timestamp at that
- * point, so each share emits its finished connections at the same capture times as one table holding them all.
+ * It also keeps the clock every worker's table would keep if it saw every segment: the sweep points (the first
+ * segment at or past each due sweep, sweepDue) go to every ring, with the capture's latest timestamp at that
+ * point, so each worker emits its finished connections at the same capture times as one table holding them all.
  */
 export class SegmentDispatcher extends FrameDecoder {
   /** The latest TCP time (the tables' clock) and the next sweep point. */
@@ -34,20 +30,10 @@ export class SegmentDispatcher extends FrameDecoder {
   /** Encapsulation names defined in each ring, by number ('' is 0 and never defined). */
   private readonly tunnelIds: Map<string, number>[];
 
-  /**
-   * `route[v]` says where the segments of share v go (shares are shardOf's values for route.length shares): a
-   * ring's index in `rings`, or LOCAL for `local`.
-   */
-  constructor(
-    private readonly rings: RingWriter[],
-    private readonly route: Int16Array,
-    private readonly local: RingHandler | null,
-  ) {
+  /** One ring per worker: share k of the connections (shardOf) goes to rings[k]. */
+  constructor(private readonly rings: RingWriter[]) {
     super();
     this.tunnelIds = rings.map(() => new Map<string, number>());
-    for (const r of route) {
-      if (r === LOCAL ? local === null : r < 0 || r >= rings.length) throw new RangeError(`no share to route to: ${r}`);
-    }
   }
 
   /** Whether every ring has room for what the next frame can add. */
@@ -82,14 +68,8 @@ export class SegmentDispatcher extends FrameDecoder {
     if (sweepDue(t, this.nextSweep)) {
       this.nextSweep = t + SWEEP_INTERVAL_S;
       for (const r of this.rings) r.sweep(t, this.lastSec, this.lastNs);
-      this.local?.sweep(t, this.lastSec, this.lastNs);
     }
-    const route = this.route;
-    const k = route.length === 1 ? route[0]! : route[shardOf(seg, route.length)]!;
-    if (k === LOCAL) {
-      this.local!.segment(seg);
-      return;
-    }
+    const k = this.rings.length === 1 ? 0 : shardOf(seg, this.rings.length);
     const ring = this.rings[k]!;
     ring.segment(seg, seg.tunnel === '' ? 0 : this.tunnelId(k, ring, seg.tunnel));
   }
@@ -97,7 +77,6 @@ export class SegmentDispatcher extends FrameDecoder {
   /** Ends every ring: the tables' final clock, the capture's last timestamp and the end a file recorded. */
   end(recordedEnd: number): void {
     for (const r of this.rings) r.end(this.now, this.lastSec, this.lastNs, recordedEnd);
-    this.local?.end(this.now, this.lastSec, this.lastNs, recordedEnd);
   }
 
   /** The number of an encapsulation name in ring `k`, defining it there first if need be. */

@@ -15,7 +15,9 @@
  *
  * Synchronisation: two counters in the buffer's head, written with Atomics. The writer publishes the count of
  * records written (release), the reader the count consumed; each waits on the other's counter when the ring is
- * empty or full. Counters run modulo 2^30 (a multiple of the power-of-two capacity), so the ring has no end.
+ * empty or full, after raising a flag that it waits, and each wakes the other only when that flag is up (a
+ * notify costs microseconds: at every hand-over it was 3 % of the reader's time). Counters run modulo 2^30 (a
+ * multiple of the power-of-two capacity), so the ring has no end.
  */
 import type { TcpSegment } from '../decode/segment.js';
 
@@ -23,10 +25,15 @@ import type { TcpSegment } from '../decode/segment.js';
 const RECORD_BYTES = 80;
 const RECORD_F64 = RECORD_BYTES / 8;
 const RECORD_U32 = RECORD_BYTES / 4;
-/** The head: the two counters (and room for more), one cache line, ahead of the records. */
-const HEAD_BYTES = 64;
+/**
+ * The head, ahead of the records: what the writer writes (its counter, and whether it waits for room) on one
+ * cache line, what the reader writes on another, so that neither's writes evict the other's line.
+ */
+const HEAD_BYTES = 128;
 const C_WRITTEN = 0;
-const C_READ = 1;
+const C_WRITER_WAITS = 1;
+const C_READ = 16;
+const C_READER_WAITS = 17;
 /** Counters wrap here (so that int32 Atomics never overflow). */
 const COUNTER_MASK = 0x3fff_ffff;
 
@@ -118,18 +125,25 @@ export class RingWriter extends RingViews {
   /** Publishes what was written, then waits (up to `timeoutMs`) for the reader to consume some. */
   async waitForRoom(timeoutMs: number): Promise<void> {
     this.publish();
-    const seen = this.readSeen;
-    const w = Atomics.waitAsync(this.head, C_READ, seen, timeoutMs);
-    if (w.async) await w.value;
-    this.readSeen = Atomics.load(this.head, C_READ);
+    const head = this.head;
+    // Raise the flag, then look again: a reader that consumed before it saw the flag did not wake us, but its
+    // counter is visible now (sequentially consistent Atomics), so no wake-up is lost.
+    Atomics.store(head, C_WRITER_WAITS, 1);
+    const seen = Atomics.load(head, C_READ);
+    if (seen === this.readSeen) {
+      const w = Atomics.waitAsync(head, C_READ, seen, timeoutMs);
+      if (w.async) await w.value;
+    }
+    Atomics.store(head, C_WRITER_WAITS, 0);
+    this.readSeen = Atomics.load(head, C_READ);
   }
 
-  /** Makes the records written so far visible to the reader, and wakes it. */
+  /** Makes the records written so far visible to the reader, and wakes it if it waits. */
   publish(): void {
     if (this.published === this.written) return;
     this.published = this.written;
     Atomics.store(this.head, C_WRITTEN, this.written);
-    Atomics.notify(this.head, C_WRITTEN);
+    if (Atomics.load(this.head, C_READER_WAITS) !== 0) Atomics.notify(this.head, C_WRITTEN);
   }
 
   private slot(): number {
@@ -245,7 +259,10 @@ export class RingReader extends RingViews {
       const written = Atomics.load(head, C_WRITTEN);
       if (written === this.read) {
         if (shouldStop()) return false;
-        Atomics.wait(head, C_WRITTEN, written, waitSliceMs);
+        // As the writer does: raise the flag, look again, then sleep.
+        Atomics.store(head, C_READER_WAITS, 1);
+        if (Atomics.load(head, C_WRITTEN) === written) Atomics.wait(head, C_WRITTEN, written, waitSliceMs);
+        Atomics.store(head, C_READER_WAITS, 0);
         continue;
       }
       let sinceRelease = 0;
@@ -284,7 +301,7 @@ export class RingReader extends RingViews {
 
   private release(): void {
     Atomics.store(this.head, C_READ, this.read);
-    Atomics.notify(this.head, C_READ);
+    if (Atomics.load(this.head, C_WRITER_WAITS) !== 0) Atomics.notify(this.head, C_READ);
   }
 
   private decodeSegment(s: number, seg: TcpSegment): void {

@@ -18,9 +18,7 @@
  * connections are open at once than --max-connections, a shard evicts its own least recently active one, not the
  * run's.
  */
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { NEED_MORE } from '../capture/reader.js';
 import { mergeTableDigest, type TableDigest } from '../output/table-digest.js';
 import type { AnalyzerOptions } from './analyzer.js';
@@ -31,6 +29,7 @@ import { SegmentDispatcher } from './segment-dispatch.js';
 import type { ShardResult } from './shard-follower.js';
 import { newRingBuffer, RingWriter } from './segment-ring.js';
 import type { ShardJob, ShardMessage } from './shard-worker.js';
+import { SHARD_JOB_MESSAGE, takeShardWorker } from './shard-workers.js';
 import { summarize } from './summary.js';
 
 export interface ParallelRunOptions {
@@ -44,18 +43,6 @@ export interface ParallelRunOptions {
 export interface ParallelRunResult extends RunResult {
   digest: TableDigest;
 }
-
-/** Below this many bytes of capture a second thread costs more (its start, a second read) than it saves. */
-export const PARALLEL_MIN_BYTES = 32 * 1024 * 1024;
-
-/** Worker threads worth starting on this machine for a run: one per core, at most `cap`. */
-export function defaultJobs(cap = 4): number {
-  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  return Math.max(1, Math.min(cap, cores));
-}
-
-/** Young-generation size of a worker, MB (measured: 4 MB costs time, 16 MB adds 25 MB of peak for 2 workers). */
-export const WORKER_YOUNG_GENERATION_MB = 6;
 
 type Done = Extract<ShardMessage, { type: 'done' }>;
 
@@ -72,14 +59,10 @@ interface StartedWorker {
   failure: Error | null;
 }
 
-/** Starts one shard's worker; `done` settles with its result, or with its failure. */
+/** Starts one shard's worker (or takes one started early); `done` settles with its result, or with its failure. */
 function startWorker(job: ShardJob): StartedWorker {
-  const worker = new Worker(path.join(__dirname, 'shard-worker.js'), {
-    workerData: { kind: 'teardown-shard', job },
-    // A small young generation: the workers allocate little per connection, and V8's default (tens of MB per
-    // isolate) would be most of what a second thread adds to the peak (docs/performance.md).
-    resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
-  });
+  const worker = takeShardWorker();
+  worker.postMessage({ type: SHARD_JOB_MESSAGE, job });
   const started: StartedWorker = { worker, done: Promise.resolve() as unknown as Promise<Done>, failure: null };
   started.done = new Promise<Done>((resolve, reject) => {
     let settled = false;

@@ -9,6 +9,7 @@ import type { AnalyzerOptions } from './analyzer.js';
 import type { FilterArgs } from './record-filter.js';
 import { RingReader } from './segment-ring.js';
 import { ShardFollower, type ShardResult } from './shard-follower.js';
+import { SHARD_JOB_MESSAGE } from './shard-workers.js';
 
 export interface ShardJob {
   /** The ring this worker reads (segment-ring.ts). */
@@ -23,14 +24,18 @@ export type ShardMessage = ({ type: 'done' } & ShardResult) | { type: 'failed'; 
 
 if (parentPort !== null && (workerData as { kind?: string } | null)?.kind === 'teardown-shard') {
   const port = parentPort;
-  const job = (workerData as { job: ShardJob }).job;
-  let msg: ShardMessage;
-  try {
-    const follower = new ShardFollower(job.opts, job.filter, job.abnormalLimit);
-    new RingReader(job.ring).run(newTcpSegment(), follower);
-    msg = { type: 'done', ...follower.result() };
-  } catch (err) {
-    msg = { type: 'failed', message: String((err as Error)?.stack ?? err) };
-  }
-  port.postMessage(msg, msg.type === 'done' ? [msg.began.buffer as ArrayBuffer] : []);
+  // Started ahead of its job (shard-workers.ts): the code is loaded; the job comes as a message.
+  port.once('message', (m: { type?: string; job?: ShardJob }) => {
+    let msg: ShardMessage;
+    try {
+      if (m?.type !== SHARD_JOB_MESSAGE || m.job === undefined) throw new Error('expected a shard job');
+      const job = m.job;
+      const follower = new ShardFollower(job.opts, job.filter, job.abnormalLimit);
+      new RingReader(job.ring).run(newTcpSegment(), follower);
+      msg = { type: 'done', ...follower.result() };
+    } catch (err) {
+      msg = { type: 'failed', message: String((err as Error)?.stack ?? err) };
+    }
+    port.postMessage(msg, msg.type === 'done' ? [msg.began.buffer as ArrayBuffer] : []);
+  });
 }

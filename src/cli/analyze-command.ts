@@ -1,6 +1,6 @@
 import { DEFAULT_ANALYZER_OPTIONS, type AnalyzerOptions } from '../analysis/analyzer.js';
-import * as fs from 'node:fs';
-import { analyzeCapturesInParallel, defaultJobs, PARALLEL_MIN_BYTES } from '../analysis/parallel-run.js';
+import { analyzeCapturesInParallel } from '../analysis/parallel-run.js';
+import { threadsFor } from '../analysis/shard-workers.js';
 import { analyzeCaptures, type RunHooks, type RunResult } from '../analysis/run.js';
 import { classifiedFilter, recordFilter } from '../analysis/record-filter.js';
 import { ENDINGS, type Ending } from '../classify/labels.js';
@@ -115,7 +115,7 @@ async function runOnce(a: AnalyzeArgs, io: Streams): Promise<number> {
   const opts = analyzerOptions(a);
   // Only conn.log, CSV and the JSON outputs show Zeek's view: the others save a tenth of the time without it.
   if (sink === null) opts.table = { ...opts.table, zeek: false };
-  const jobs = counting ? jobsFor(a) : 1;
+  const jobs = counting ? threadsFor(a.files, a.jobs) : 1;
   let result: RunResult;
   if (jobs > 1) {
     const par = await analyzeCapturesInParallel(a.files, { ...opts, detail }, { jobs, filter: a, abnormalLimit: a.limit, onProgress });
@@ -151,24 +151,6 @@ async function runOnce(a: AnalyzeArgs, io: Streams): Promise<number> {
   }
   if (result.errors.length > 0) return EXIT.damaged;
   return EXIT.ok;
-}
-
-/**
- * Threads for a counting run: what --jobs says, else one per core (at most four) when the captures are big enough
- * for a second thread to pay; one for standard input unless --jobs says otherwise (its size is not known).
- */
-function jobsFor(a: AnalyzeArgs): number {
-  if (a.jobs !== undefined && a.jobs > 0) return Math.floor(a.jobs);
-  if (a.files.includes('-')) return 1;
-  let bytes = 0;
-  for (const f of a.files) {
-    try {
-      bytes += fs.statSync(f).size;
-    } catch {
-      // Unreadable: the run reports it.
-    }
-  }
-  return bytes >= PARALLEL_MIN_BYTES ? defaultJobs() : 1;
 }
 
 export function parseEndings(values: string[] | undefined): Ending[] | undefined {

@@ -283,7 +283,7 @@ export class RingReader extends RingViews {
           const lastNs = this.u32[s * RECORD_U32 + 5]!;
           const recordedEnd = this.f64[f + 3]!;
           this.read = (this.read + 1) & COUNTER_MASK;
-          this.release();
+          this.release(true);
           h.end(now, lastSec, lastNs, recordedEnd);
           return true;
         } else {
@@ -292,16 +292,25 @@ export class RingReader extends RingViews {
         this.read = (this.read + 1) & COUNTER_MASK;
         if (++sinceRelease === RELEASE_EVERY) {
           sinceRelease = 0;
-          this.release();
+          this.release(false);
         }
       }
-      this.release();
+      this.release(true);
     }
   }
 
-  private release(): void {
-    Atomics.store(this.head, C_READ, this.read);
-    if (Atomics.load(this.head, C_WRITER_WAITS) !== 0) Atomics.notify(this.head, C_READ);
+  /**
+   * Hands the slots read back to the writer. A writer waiting for room is woken once the ring is at most half
+   * full (or the reader has caught up, `drained`), not at every hand-over: it then writes half a ring before it
+   * waits again, instead of a thousand records (a wake-up costs tens of microseconds on both sides).
+   */
+  private release(drained: boolean): void {
+    const head = this.head;
+    Atomics.store(head, C_READ, this.read);
+    if (Atomics.load(head, C_WRITER_WAITS) === 0) return;
+    if (drained || ((Atomics.load(head, C_WRITTEN) - this.read) & COUNTER_MASK) * 2 <= this.capacity) {
+      Atomics.notify(head, C_READ);
+    }
   }
 
   private decodeSegment(s: number, seg: TcpSegment): void {

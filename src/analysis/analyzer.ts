@@ -1,7 +1,7 @@
 import type { RawPacket } from '../capture/raw-packet.js';
 import type { RecordDetail } from '../classify/build-record.js';
 import { ClassifiedConnection } from '../classify/classified.js';
-import { classify, DEFAULT_CLASSIFIER_OPTIONS, type ClassifierOptions } from '../classify/classifier.js';
+import { classify, DEFAULT_CLASSIFIER_OPTIONS, newVerdict, type ClassifierOptions } from '../classify/classifier.js';
 import type { ConnectionRecord } from '../classify/record.js';
 import type { Connection } from '../conn/connection.js';
 import { ConnectionTable, DEFAULT_TABLE_OPTIONS, type ConnectionTableOptions, type EmitReason } from '../conn/connection-table.js';
@@ -33,6 +33,8 @@ export class Analyzer extends FrameDecoder {
   records = 0;
   outOfWindowRsts = 0;
   private readonly view = new ClassifiedConnection();
+  /** Reused for every connection: the view hands it over only for the duration of the consumer's call. */
+  private readonly verdict = newVerdict();
   private readonly consume: (c: ClassifiedConnection) => void;
 
   /** An analyzer that hands over each connection's record as it is classified. */
@@ -100,7 +102,7 @@ export class Analyzer extends FrameDecoder {
     const captureEnd = reason === 'end-of-capture' || reason === 'finished' ? this.captureEnd() : now;
     this.outOfWindowRsts += conn.client.outOfWindowRsts + conn.server.outOfWindowRsts;
     this.records++;
-    const verdict = classify(conn, this.opts.classifier, { captureEnd, reason });
+    const verdict = classify(conn, this.opts.classifier, { captureEnd, reason }, this.verdict);
     this.consume(this.view.set(conn, verdict, this.opts.detail ?? 'full'));
   }
 }

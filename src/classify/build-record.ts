@@ -110,9 +110,10 @@ export function recordOf(conn: Connection, v: Verdict, detail: RecordDetail = 'f
     finWait2Ms: v.finWait2Ms,
     rstReason: v.rstReason,
     confidence: v.confidence,
-    confidenceReasons: v.confidenceReasons,
-    appView: v.appView,
-    evidence: v.evidence,
+    // Copies: the verdict may be reused for the next connection (classify's `into`).
+    confidenceReasons: [...v.confidenceReasons],
+    appView: { client: v.appView.client, server: v.appView.server },
+    evidence: [...v.evidence],
     explanation: explain(v, { client: fmt(client), server: fmt(server) }),
     tunnel: conn.tunnel,
     incarnation: conn.incarnation,

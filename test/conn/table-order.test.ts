@@ -14,27 +14,13 @@ import { buildRecord } from '../../src/classify/build-record.js';
 import { DEFAULT_CLASSIFIER_OPTIONS } from '../../src/classify/classifier.js';
 import type { ConnectionRecord } from '../../src/classify/record.js';
 import { ConnectionTable, DEFAULT_TABLE_OPTIONS, type ConnectionTableOptions, type EmitReason } from '../../src/conn/connection-table.js';
+import { tableSegment } from '../helpers/table-segment.js';
 import { newTcpSegment, TCP_ACK, TCP_RST, TCP_SYN, type TcpSegment } from '../../src/decode/segment.js';
 
-const SERVER = 0xc0000202; // 192.0.2.2
-const CLIENT = 0xc0000201; // 192.0.2.1
 
 /** A segment from client port `cport` to the server's port 80 (or back), at `t` seconds. */
 function seg(s: TcpSegment, cport: number, flags: number, t: number, frame: number, fromServer = false): TcpSegment {
-  s.ipVersion = 4;
-  s.srcAddr.fill(0);
-  s.dstAddr.fill(0);
-  s.srcAddr[0] = fromServer ? SERVER : CLIENT;
-  s.dstAddr[0] = fromServer ? CLIENT : SERVER;
-  s.srcPort = fromServer ? 80 : cport;
-  s.dstPort = fromServer ? cport : 80;
-  s.flags = flags;
-  s.seq = 1000 + cport;
-  s.ack = fromServer ? 1001 + cport : 0;
-  s.tsSec = t;
-  s.tsNs = 0;
-  s.frame = frame;
-  return s;
+  return tableSegment(s, { cport, flags, t, frame, fromServer, seq: 1000 + cport, ack: fromServer ? 1001 + cport : 0 });
 }
 
 function table(opts: Partial<ConnectionTableOptions>, out: [number, EmitReason][]): ConnectionTable {

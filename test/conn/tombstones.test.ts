@@ -6,10 +6,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConnectionTable, DEFAULT_TABLE_OPTIONS, type ConnectionTableOptions, type EmitReason } from '../../src/conn/connection-table.js';
+import { tableSegment } from '../helpers/table-segment.js';
 import { newTcpSegment, TCP_ACK, TCP_RST, TCP_SYN, type TcpSegment } from '../../src/decode/segment.js';
 
-const SERVER = 0xc0000202; // 192.0.2.2
-const CLIENT = 0xc0000201; // 192.0.2.1
 const GRACE = 2;
 
 interface Emitted {
@@ -21,20 +20,7 @@ interface Emitted {
 
 /** A segment between client port `cport` and the server's port 80 at `t` seconds; the client's ISN is `isn`. */
 function seg(s: TcpSegment, cport: number, flags: number, t: number, isn: number, fromServer = false): TcpSegment {
-  s.ipVersion = 4;
-  s.srcAddr.fill(0);
-  s.dstAddr.fill(0);
-  s.srcAddr[0] = fromServer ? SERVER : CLIENT;
-  s.dstAddr[0] = fromServer ? CLIENT : SERVER;
-  s.srcPort = fromServer ? 80 : cport;
-  s.dstPort = fromServer ? cport : 80;
-  s.flags = flags;
-  s.seq = fromServer ? 0 : isn;
-  s.ack = fromServer ? (isn + 1) >>> 0 : 0;
-  s.tsSec = t;
-  s.tsNs = 0;
-  s.frame = 0;
-  return s;
+  return tableSegment(s, { cport, flags, t, fromServer, seq: fromServer ? 0 : isn, ack: fromServer ? (isn + 1) >>> 0 : 0 });
 }
 
 function table(opts: Partial<ConnectionTableOptions>, out: Emitted[]): ConnectionTable {

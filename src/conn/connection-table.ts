@@ -56,6 +56,9 @@ const TOMB_HAS_ISN = 4;
 /** Index values from TOMB_TAG up are tombstones (ring position + TOMB_TAG); below, connection slots. */
 const TOMB_TAG = 0x4000_0000;
 
+/** 32-bit words of a tombstone's tuple: the IP version, the ports, the client's and the server's address. */
+const TOMB_TUPLE_WORDS = 10;
+
 /** What takes a removed connection's place in the index. */
 const NO_TOMBSTONE = 0;
 const TOMB_OF_FINISHED = 1;
@@ -69,7 +72,7 @@ export type EmitFn = (conn: Connection, reason: EmitReason, nowSec: number) => v
 
 /**
  * The connection table: finds the connection of each segment (no allocation on lookup: an open-addressing index
- * of the tuples in a typed array, tuple-index.ts), starts new incarnations on port reuse, emits finished
+ * of the tuples' hashes in a typed array, tuple-index.ts), starts new incarnations on port reuse, emits finished
  * connections after a grace period in capture time, and bounds memory by evicting the least recently active
  * connections.
  */
@@ -79,17 +82,19 @@ export class ConnectionTable {
    * tombstone (TOMB_TAG + its ring position). A tuple has one entry at most: a connection becomes its tombstone,
    * and a tombstone gives way to the tuple's next connection, in place.
    */
-  private readonly index = new TupleIndex();
+  private readonly index = new TupleIndex(this);
   private readonly conns: (Connection | null)[] = [];
   /** Free slots of `conns` (a stack). */
   private freeSlots = new Int32Array(64);
   private freeCount = 0;
   /**
    * Tombstones, a ring reused oldest first (bounded, and no garbage once it is full), in typed arrays: the tuple
-   * hash (to remove one from the index when it is overwritten), the client's ISN, the incarnation, and flag
-   * bits; the tuple itself lies in the index.
+   * hash (to remove one from the index when it is overwritten), the tuple (TOMB_TUPLE_WORDS words: the IP
+   * version, the ports (client << 16 | server), the client's and the server's address; the index keeps none),
+   * the client's ISN, the incarnation, and flag bits.
    */
   private tombHash = new Int32Array(0);
+  private tombTuple = new Uint32Array(0);
   private tombIsn = new Uint32Array(0);
   private tombIncarnation = new Int32Array(0);
   private tombFlags = new Uint8Array(0);
@@ -232,16 +237,13 @@ export class ConnectionTable {
     // Not active yet (touch follows): no entry of the slot's earlier connections may count for it.
     this.slotStamp[slot] = -1;
     conn.slot = slot;
-    // The tuple in the connection's orientation, from the segment (the connection's address views are made
-    // only when a record needs them).
-    const clientAddr = senderIsServer ? seg.dstAddr : seg.srcAddr;
-    const serverAddr = senderIsServer ? seg.srcAddr : seg.dstAddr;
+    // The index keeps only the hash: it checks a candidate against the connection's own words (tupleDir).
     if (tomb >= 0) {
       // A tuple emitted or evicted earlier and now opened anew: the tombstone has done its job and gives way.
       this.tombFlags[tomb] = this.tombFlags[tomb]! & ~TOMB_LINKED;
-      this.index.overwrite(at, slot, conn.ipVersion, clientAddr, serverAddr, conn.clientPort, conn.serverPort);
+      this.index.setValueAt(at, slot);
     } else {
-      this.index.insert(hash, slot, conn.ipVersion, clientAddr, serverAddr, conn.clientPort, conn.serverPort);
+      this.index.insert(hash, slot);
     }
     this.size++;
     if (this.size > this.peakSize) this.peakSize = this.size;
@@ -414,6 +416,11 @@ export class ConnectionTable {
 
   private fillTombstone(pos: number, conn: Connection, evicted: boolean): void {
     this.tombHash[pos] = conn.hash;
+    const t = this.tombTuple;
+    const o = pos * TOMB_TUPLE_WORDS;
+    t[o] = conn.ipVersion;
+    t[o + 1] = ((conn.clientPort << 16) | conn.serverPort) >>> 0;
+    conn.copyAddresses(t, o + 2);
     this.tombIsn[pos] = conn.client.isn;
     this.tombIncarnation[pos] = conn.incarnation;
     this.tombFlags[pos] = TOMB_LINKED | (evicted ? TOMB_EVICTED : 0) | (conn.client.hasIsn ? TOMB_HAS_ISN : 0);
@@ -425,6 +432,9 @@ export class ConnectionTable {
     const hash = new Int32Array(n);
     hash.set(this.tombHash);
     this.tombHash = hash;
+    const tuple = new Uint32Array(n * TOMB_TUPLE_WORDS);
+    tuple.set(this.tombTuple);
+    this.tombTuple = tuple;
     const isn = new Uint32Array(n);
     isn.set(this.tombIsn);
     this.tombIsn = isn;
@@ -434,6 +444,27 @@ export class ConnectionTable {
     const flags = new Uint8Array(n);
     flags.set(this.tombFlags);
     this.tombFlags = flags;
+  }
+
+  /**
+   * For the index (TupleKeys): whether `seg` is of the tuple of the connection in slot `value`, or of tombstone
+   * `value - TOMB_TAG`, and which way it goes (0 from its client, 1 from its server; -1 another tuple).
+   */
+  tupleDir(value: number, seg: TcpSegment): number {
+    if (value < TOMB_TAG) return this.conns[value]!.tupleDir(seg);
+    const t = this.tombTuple;
+    const o = (value - TOMB_TAG) * TOMB_TUPLE_WORDS;
+    if (t[o] !== seg.ipVersion) return -1;
+    const ports = t[o + 1]!;
+    const sa = seg.srcAddr;
+    const da = seg.dstAddr;
+    if (ports === ((seg.srcPort << 16) | seg.dstPort) >>> 0
+      && t[o + 2] === sa[0] && t[o + 3] === sa[1] && t[o + 4] === sa[2] && t[o + 5] === sa[3]
+      && t[o + 6] === da[0] && t[o + 7] === da[1] && t[o + 8] === da[2] && t[o + 9] === da[3]) return 0;
+    if (ports === ((seg.dstPort << 16) | seg.srcPort) >>> 0
+      && t[o + 2] === da[0] && t[o + 3] === da[1] && t[o + 4] === da[2] && t[o + 5] === da[3]
+      && t[o + 6] === sa[0] && t[o + 7] === sa[1] && t[o + 8] === sa[2] && t[o + 9] === sa[3]) return 1;
+    return -1;
   }
 
   /** Is this SYN (no ACK) a new connection on a tuple that has a tombstone, rather than a retransmission? */

@@ -205,6 +205,33 @@ export class Connection {
     return a[0] === w[o] && a[1] === w[o + 1] && a[2] === w[o + 2] && a[3] === w[o + 3];
   }
 
+  /**
+   * Whether `seg` belongs to this connection's tuple, and which way it goes: 0 from the client to the server, 1
+   * the other way, -1 another tuple (the table's index keeps only hashes and checks a candidate here).
+   */
+  tupleDir(seg: TcpSegment): number {
+    if (seg.ipVersion !== this.ipVersion) return -1;
+    const w = this.words;
+    const c = this.addrWord;
+    const v = c + 4;
+    const sa = seg.srcAddr;
+    const da = seg.dstAddr;
+    if (seg.srcPort === this.clientPort && seg.dstPort === this.serverPort
+      && sa[0] === w[c] && sa[1] === w[c + 1] && sa[2] === w[c + 2] && sa[3] === w[c + 3]
+      && da[0] === w[v] && da[1] === w[v + 1] && da[2] === w[v + 2] && da[3] === w[v + 3]) return 0;
+    if (seg.srcPort === this.serverPort && seg.dstPort === this.clientPort
+      && da[0] === w[c] && da[1] === w[c + 1] && da[2] === w[c + 2] && da[3] === w[c + 3]
+      && sa[0] === w[v] && sa[1] === w[v + 1] && sa[2] === w[v + 2] && sa[3] === w[v + 3]) return 1;
+    return -1;
+  }
+
+  /** Copies the client's and then the server's address (8 words) into `out` from `o` on (a tombstone's tuple). */
+  copyAddresses(out: Uint32Array, o: number): void {
+    const w = this.words;
+    const c = this.addrWord;
+    for (let k = 0; k < 8; k++) out[o + k] = w[c + k]!;
+  }
+
   /** Writes the addresses' words (element by element: cheaper than TypedArray.prototype.set for four). */
   private setAddresses(client: Uint32Array, server: Uint32Array): void {
     const w = this.words;

@@ -198,11 +198,7 @@ export class Connection {
 
   /** True when `seg` goes from the server to the client. Call only for segments of this connection. */
   isFromServer(seg: TcpSegment): boolean {
-    if (seg.srcPort !== this.serverPort || seg.dstPort !== this.clientPort) return false;
-    const a = seg.srcAddr;
-    const w = this.words;
-    const o = this.addrWord + 4;
-    return a[0] === w[o] && a[1] === w[o + 1] && a[2] === w[o + 2] && a[3] === w[o + 3];
+    return this.tupleDir(seg) === 1;
   }
 
   /**

@@ -29,7 +29,7 @@ import { SegmentDispatcher } from './segment-dispatch.js';
 import type { ShardResult } from './shard-follower.js';
 import { newRingBuffer, RingWriter } from './segment-ring.js';
 import type { ShardJob, ShardMessage } from './shard-worker.js';
-import { SHARD_JOB_MESSAGE, takeShardWorker } from './shard-workers.js';
+import { SHARD_JOB_MESSAGE, takeShardWorker } from './worker-launch.js';
 import { summarize } from './summary.js';
 
 export interface ParallelRunOptions {

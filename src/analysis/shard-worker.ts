@@ -9,7 +9,7 @@ import type { AnalyzerOptions } from './analyzer.js';
 import type { FilterArgs } from './record-filter.js';
 import { RingReader } from './segment-ring.js';
 import { ShardFollower, type ShardResult } from './shard-follower.js';
-import { SHARD_JOB_MESSAGE } from './shard-workers.js';
+import { SHARD_JOB_MESSAGE } from './worker-launch.js';
 
 export interface ShardJob {
   /** The ring this worker reads (segment-ring.ts). */
@@ -24,7 +24,7 @@ export type ShardMessage = ({ type: 'done' } & ShardResult) | { type: 'failed'; 
 
 if (parentPort !== null && (workerData as { kind?: string } | null)?.kind === 'teardown-shard') {
   const port = parentPort;
-  // Started ahead of its job (shard-workers.ts): the code is loaded; the job comes as a message.
+  // Started ahead of its job (worker-launch.ts): the code is loaded; the job comes as a message.
   port.once('message', (m: { type?: string; job?: ShardJob }) => {
     let msg: ShardMessage;
     try {

@@ -1,6 +1,6 @@
 import { DEFAULT_ANALYZER_OPTIONS, type AnalyzerOptions } from '../analysis/analyzer.js';
 import { analyzeCapturesInParallel } from '../analysis/parallel-run.js';
-import { threadsFor } from '../analysis/shard-workers.js';
+import { threadsFor } from '../analysis/worker-launch.js';
 import { analyzeCaptures, type RunHooks, type RunResult } from '../analysis/run.js';
 import { classifiedFilter, recordFilter } from '../analysis/record-filter.js';
 import { ENDINGS, type Ending } from '../classify/labels.js';

@@ -1,12 +1,12 @@
 /**
  * Before the CLI loads (bin/teardown.js): if the command line asks for the table output of captures big enough to
  * run on several threads, start the workers now so that they load their code while the CLI loads its own
- * (src/analysis/shard-workers.ts). Only Node's own modules and that one are loaded here.
+ * (src/analysis/worker-launch.ts). Only Node's own modules and that one are loaded here.
  *
  * A guess from the raw arguments, erring on the side of not starting: yargs parses them properly afterwards, and a
  * run that does not take the workers leaves them to end with the process.
  */
-import { prestartShardWorkers, threadsFor } from '../analysis/shard-workers.js';
+import { prestartShardWorkers, threadsFor } from '../analysis/worker-launch.js';
 
 /** Options after which the table output is not what runs (or nothing runs). */
 const NOT_A_TABLE_RUN = new Set(['--connection', '--each', '--help', '-h', '--version']);

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { defaultJobs, PARALLEL_MIN_BYTES } from '../../src/analysis/shard-workers.js';
+import { defaultJobs, PARALLEL_MIN_BYTES } from '../../src/analysis/worker-launch.js';
 import { threadsGuessed } from '../../src/cli/prestart.js';
 import { REPO } from '../helpers/paths.js';
 

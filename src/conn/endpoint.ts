@@ -185,6 +185,16 @@ export class EndpointTrack {
     this.f.set(INITIAL_FIELDS);
   }
 
+  /** Whether flag bit `bit` (F) of the flags word is set. */
+  private flag(bit: number): boolean {
+    return (this.f[W.flags]! & bit) !== 0;
+  }
+
+  private setFlag(bit: number, v: boolean): void {
+    const x = this.f[W.flags]!;
+    this.f[W.flags] = v ? x | bit : x & ~bit;
+  }
+
   // --- counters
   get packets(): number {
     return this.f[W.packets]!;
@@ -255,11 +265,10 @@ export class EndpointTrack {
   // --- sequence space
   /** Sequence number of the first segment seen from this end (its ISN when the SYN was seen): the base of relative numbers. */
   get hasBase(): boolean {
-    return (this.f[W.flags]! & F.hasBase) !== 0;
+    return this.flag(F.hasBase);
   }
   set hasBase(v: boolean) {
-    const x = this.f[W.flags]!;
-    this.f[W.flags] = v ? x | F.hasBase : x & ~F.hasBase;
+    this.setFlag(F.hasBase, v);
   }
   get baseSeq(): number {
     return this.f[W.baseSeq]!;
@@ -268,11 +277,10 @@ export class EndpointTrack {
     this.f[W.baseSeq] = v;
   }
   get hasIsn(): boolean {
-    return (this.f[W.flags]! & F.hasIsn) !== 0;
+    return this.flag(F.hasIsn);
   }
   set hasIsn(v: boolean) {
-    const x = this.f[W.flags]!;
-    this.f[W.flags] = v ? x | F.hasIsn : x & ~F.hasIsn;
+    this.setFlag(F.hasIsn, v);
   }
   get isn(): number {
     return this.f[W.isn]!;
@@ -282,11 +290,10 @@ export class EndpointTrack {
   }
   /** Next sequence number after the highest byte (SYN and FIN count one) this end has sent. */
   get hasNxt(): boolean {
-    return (this.f[W.flags]! & F.hasNxt) !== 0;
+    return this.flag(F.hasNxt);
   }
   set hasNxt(v: boolean) {
-    const x = this.f[W.flags]!;
-    this.f[W.flags] = v ? x | F.hasNxt : x & ~F.hasNxt;
+    this.setFlag(F.hasNxt, v);
   }
   get nxt(): number {
     return this.f[W.nxt]!;
@@ -296,11 +303,10 @@ export class EndpointTrack {
   }
   /** Highest acknowledgement the peer sent for this end's sequence space. */
   get hasAckedByPeer(): boolean {
-    return (this.f[W.flags]! & F.hasAckedByPeer) !== 0;
+    return this.flag(F.hasAckedByPeer);
   }
   set hasAckedByPeer(v: boolean) {
-    const x = this.f[W.flags]!;
-    this.f[W.flags] = v ? x | F.hasAckedByPeer : x & ~F.hasAckedByPeer;
+    this.setFlag(F.hasAckedByPeer, v);
   }
   get ackedByPeer(): number {
     return this.f[W.ackedByPeer]!;
@@ -374,11 +380,10 @@ export class EndpointTrack {
 
   // --- FIN
   get hasFin(): boolean {
-    return (this.f[W.flags]! & F.hasFin) !== 0;
+    return this.flag(F.hasFin);
   }
   set hasFin(v: boolean) {
-    const x = this.f[W.flags]!;
-    this.f[W.flags] = v ? x | F.hasFin : x & ~F.hasFin;
+    this.setFlag(F.hasFin, v);
   }
   /** Sequence number of the FIN itself. */
   get finSeq(): number {
@@ -400,11 +405,10 @@ export class EndpointTrack {
     this.f[W.finTime] = v;
   }
   get finAcked(): boolean {
-    return (this.f[W.flags]! & F.finAcked) !== 0;
+    return this.flag(F.finAcked);
   }
   set finAcked(v: boolean) {
-    const x = this.f[W.flags]!;
-    this.f[W.flags] = v ? x | F.finAcked : x & ~F.finAcked;
+    this.setFlag(F.finAcked, v);
   }
   get finAckFrame(): number {
     return this.f[W.finAckFrame]!;
@@ -426,20 +430,18 @@ export class EndpointTrack {
     this.f[W.finAckValue] = v;
   }
   get finHadAck(): boolean {
-    return (this.f[W.flags]! & F.finHadAck) !== 0;
+    return this.flag(F.finHadAck);
   }
   set finHadAck(v: boolean) {
-    const x = this.f[W.flags]!;
-    this.f[W.flags] = v ? x | F.finHadAck : x & ~F.finHadAck;
+    this.setFlag(F.finHadAck, v);
   }
 
   // --- RST (the first accepted one)
   get hasRst(): boolean {
-    return (this.f[W.flags]! & F.hasRst) !== 0;
+    return this.flag(F.hasRst);
   }
   set hasRst(v: boolean) {
-    const x = this.f[W.flags]!;
-    this.f[W.flags] = v ? x | F.hasRst : x & ~F.hasRst;
+    this.setFlag(F.hasRst, v);
   }
   get rstFrame(): number {
     return this.f[W.rstFrame]!;
@@ -454,19 +456,17 @@ export class EndpointTrack {
     this.f[W.rstTime] = v;
   }
   get rstHasAck(): boolean {
-    return (this.f[W.flags]! & F.rstHasAck) !== 0;
+    return this.flag(F.rstHasAck);
   }
   set rstHasAck(v: boolean) {
-    const x = this.f[W.flags]!;
-    this.f[W.flags] = v ? x | F.rstHasAck : x & ~F.rstHasAck;
+    this.setFlag(F.rstHasAck, v);
   }
   /** True when the RST answers the peer's last segment the way a socket-less Linux reply does. */
   get rstIsReply(): boolean {
-    return (this.f[W.flags]! & F.rstIsReply) !== 0;
+    return this.flag(F.rstIsReply);
   }
   set rstIsReply(v: boolean) {
-    const x = this.f[W.flags]!;
-    this.f[W.flags] = v ? x | F.rstIsReply : x & ~F.rstIsReply;
+    this.setFlag(F.rstIsReply, v);
   }
   /** The peer's segment the RST answered (frame), or -1. */
   get rstTriggerFrame(): number {
@@ -477,11 +477,10 @@ export class EndpointTrack {
   }
   /** Was that triggering segment a FIN? */
   get rstTriggerWasFin(): boolean {
-    return (this.f[W.flags]! & F.rstTriggerWasFin) !== 0;
+    return this.flag(F.rstTriggerWasFin);
   }
   set rstTriggerWasFin(v: boolean) {
-    const x = this.f[W.flags]!;
-    this.f[W.flags] = v ? x | F.rstTriggerWasFin : x & ~F.rstTriggerWasFin;
+    this.setFlag(F.rstTriggerWasFin, v);
   }
   get rstTriggerTime(): number {
     return this.f[W.rstTriggerTime]!;
@@ -609,11 +608,10 @@ export class EndpointTrack {
     this.f[W.lastSegTime] = v;
   }
   get lastSegHadAck(): boolean {
-    return (this.f[W.flags]! & F.lastSegHadAck) !== 0;
+    return this.flag(F.lastSegHadAck);
   }
   set lastSegHadAck(v: boolean) {
-    const x = this.f[W.flags]!;
-    this.f[W.flags] = v ? x | F.lastSegHadAck : x & ~F.lastSegHadAck;
+    this.setFlag(F.lastSegHadAck, v);
   }
   get lastSegAck(): number {
     return this.f[W.lastSegAck]!;
@@ -628,11 +626,10 @@ export class EndpointTrack {
     this.f[W.lastSegEndSeq] = v;
   }
   get lastSegWasFin(): boolean {
-    return (this.f[W.flags]! & F.lastSegWasFin) !== 0;
+    return this.flag(F.lastSegWasFin);
   }
   set lastSegWasFin(v: boolean) {
-    const x = this.f[W.flags]!;
-    this.f[W.flags] = v ? x | F.lastSegWasFin : x & ~F.lastSegWasFin;
+    this.setFlag(F.lastSegWasFin, v);
   }
   get lastSeenTime(): number {
     return this.f[W.lastSeenTime]!;

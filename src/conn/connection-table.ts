@@ -1,7 +1,7 @@
 import { TCP_ACK, TCP_RST, TCP_SYN, type TcpSegment } from '../decode/segment.js';
 import { Connection } from './connection.js';
 import { toSeconds } from './time.js';
-import { TupleIndex, tupleHash } from './tuple-index.js';
+import { TupleIndex, tupleDirIn, tupleHash } from './tuple-index.js';
 
 export interface ConnectionTableOptions {
   /** Connections held at once; beyond it the least recently active are classified and evicted. */
@@ -456,15 +456,7 @@ export class ConnectionTable {
     const o = (value - TOMB_TAG) * TOMB_TUPLE_WORDS;
     if (t[o] !== seg.ipVersion) return -1;
     const ports = t[o + 1]!;
-    const sa = seg.srcAddr;
-    const da = seg.dstAddr;
-    if (ports === ((seg.srcPort << 16) | seg.dstPort) >>> 0
-      && t[o + 2] === sa[0] && t[o + 3] === sa[1] && t[o + 4] === sa[2] && t[o + 5] === sa[3]
-      && t[o + 6] === da[0] && t[o + 7] === da[1] && t[o + 8] === da[2] && t[o + 9] === da[3]) return 0;
-    if (ports === ((seg.dstPort << 16) | seg.srcPort) >>> 0
-      && t[o + 2] === da[0] && t[o + 3] === da[1] && t[o + 4] === da[2] && t[o + 5] === da[3]
-      && t[o + 6] === sa[0] && t[o + 7] === sa[1] && t[o + 8] === sa[2] && t[o + 9] === sa[3]) return 1;
-    return -1;
+    return tupleDirIn(seg, t, o + 2, o + 6, ports >>> 16, ports & 0xffff);
   }
 
   /** Is this SYN (no ACK) a new connection on a tuple that has a tombstone, rather than a retransmission? */

@@ -4,6 +4,7 @@ import { LadderTrace, NOTE, TRACE_WORDS, type NoteCode } from './ladder-trace.js
 import { makeResetter } from './resetter.js';
 import { seqAdd, seqAfter, seqAtOrAfter, seqBefore, seqDiff } from './seq.js';
 import { toSeconds } from './time.js';
+import { tupleDirIn } from './tuple-index.js';
 import { ZeekHistory } from './zeek-history.js';
 
 /** A reply RST is sent at once; allow this much capture-time delay between the segment and the RST it drew. */
@@ -207,18 +208,7 @@ export class Connection {
    */
   tupleDir(seg: TcpSegment): number {
     if (seg.ipVersion !== this.ipVersion) return -1;
-    const w = this.words;
-    const c = this.addrWord;
-    const v = c + 4;
-    const sa = seg.srcAddr;
-    const da = seg.dstAddr;
-    if (seg.srcPort === this.clientPort && seg.dstPort === this.serverPort
-      && sa[0] === w[c] && sa[1] === w[c + 1] && sa[2] === w[c + 2] && sa[3] === w[c + 3]
-      && da[0] === w[v] && da[1] === w[v + 1] && da[2] === w[v + 2] && da[3] === w[v + 3]) return 0;
-    if (seg.srcPort === this.serverPort && seg.dstPort === this.clientPort
-      && da[0] === w[c] && da[1] === w[c + 1] && da[2] === w[c + 2] && da[3] === w[c + 3]
-      && sa[0] === w[v] && sa[1] === w[v + 1] && sa[2] === w[v + 2] && sa[3] === w[v + 3]) return 1;
-    return -1;
+    return tupleDirIn(seg, this.words, this.addrWord, this.addrWord + 4, this.clientPort, this.serverPort);
   }
 
   /** Copies the client's and then the server's address (8 words) into `out` from `o` on (a tombstone's tuple). */

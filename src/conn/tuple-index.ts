@@ -23,6 +23,26 @@ export interface TupleKeys {
   tupleDir(value: number, seg: TcpSegment): number;
 }
 
+/**
+ * Which way `seg` goes on the tuple whose client address is words[clientAt..+4), server address
+ * words[serverAt..+4) and ports `clientPort`, `serverPort` (the IP version checked by the caller): 0 from the
+ * client, 1 from the server, -1 another tuple. The check behind the index (TupleKeys), for connections and
+ * tombstones alike.
+ */
+export function tupleDirIn(seg: TcpSegment, words: Uint32Array, clientAt: number, serverAt: number, clientPort: number, serverPort: number): number {
+  const sa = seg.srcAddr;
+  const da = seg.dstAddr;
+  const c = clientAt;
+  const v = serverAt;
+  if (seg.srcPort === clientPort && seg.dstPort === serverPort
+    && sa[0] === words[c] && sa[1] === words[c + 1] && sa[2] === words[c + 2] && sa[3] === words[c + 3]
+    && da[0] === words[v] && da[1] === words[v + 1] && da[2] === words[v + 2] && da[3] === words[v + 3]) return 0;
+  if (seg.srcPort === serverPort && seg.dstPort === clientPort
+    && da[0] === words[c] && da[1] === words[c + 1] && da[2] === words[c + 2] && da[3] === words[c + 3]
+    && sa[0] === words[v] && sa[1] === words[v + 1] && sa[2] === words[v + 2] && sa[3] === words[v + 3]) return 1;
+  return -1;
+}
+
 /** Symmetric hash of the 4-tuple: the same for both directions (the endpoint hashes are added, as gopacket's FastHash). */
 export function tupleHash(seg: TcpSegment): number {
   return (endpointHash(seg.srcAddr, seg.srcPort) + endpointHash(seg.dstAddr, seg.dstPort)) | 0;

@@ -47,7 +47,7 @@ export interface ParallelRunResult extends RunResult {
 type Done = Extract<ShardMessage, { type: 'done' }>;
 
 /** More threads than this are not started, whatever --jobs says. */
-export const MAX_THREADS = 64;
+const MAX_THREADS = 64;
 
 /** How long the reading thread waits for room in a ring before it looks at the workers again (ms). */
 const ROOM_WAIT_MS = 50;

@@ -195,11 +195,6 @@ export class RingWriter extends RingViews {
     this.advance();
   }
 
-  /** Records defineTunnel needs for `name`. */
-  static tunnelRecords(name: string): number {
-    return Math.max(1, Math.ceil(name.length / TUNNEL_CHARS_PER_RECORD));
-  }
-
   /** Defines encapsulation number `id` (1..MAX_TUNNEL_IDS) as `name` (ASCII, as the decoder builds them). */
   defineTunnel(id: number, name: string): void {
     let from = 0;

@@ -104,7 +104,7 @@ describe('segment ring', () => {
     const sab = newRingBuffer(64);
     const w = new RingWriter(sab);
     const long = Array.from({ length: 12 }, (_, i) => `gre${i}/vxlan`).join('/');
-    assert.ok(long.length > 60 && RingWriter.tunnelRecords(long) === Math.ceil(long.length / 60));
+    assert.ok(long.length > 2 * 60, 'the name spans three records');
     w.defineTunnel(1, 'vxlan');
     w.defineTunnel(2, long);
     w.segment(segment(0), 1);

@@ -1,7 +1,7 @@
 import type { RawPacket } from '../capture/raw-packet.js';
 import type { RecordDetail } from '../classify/build-record.js';
 import { ClassifiedConnection } from '../classify/classified.js';
-import { classify, DEFAULT_CLASSIFIER_OPTIONS, newVerdict, type ClassifierOptions } from '../classify/classifier.js';
+import { classify, DEFAULT_CLASSIFIER_OPTIONS, newVerdict, type ClassifierOptions, type ClassifyContext } from '../classify/classifier.js';
 import type { ConnectionRecord } from '../classify/record.js';
 import type { Connection } from '../conn/connection.js';
 import { ConnectionTable, DEFAULT_TABLE_OPTIONS, type ConnectionTableOptions, type EmitReason } from '../conn/connection-table.js';
@@ -21,38 +21,21 @@ export const DEFAULT_ANALYZER_OPTIONS: AnalyzerOptions = {
   table: DEFAULT_TABLE_OPTIONS,
 };
 
+/** What a table hands on when a connection leaves it: why, and the capture end it is to be judged against. */
+export type EndedFn = (conn: Connection, reason: EmitReason, captureEnd: number) => void;
+
 /**
- * The push pipeline shared by offline analysis and live capture: frames in (ingest), connection records out
- * (onRecord) as each connection is classified. Frames get run-wide numbers in the order they are pushed: for one
- * file that is Wireshark's frame number; for several merged files it is the number mergecap's output would give.
+ * Frames (or segments decoded elsewhere) in, ended connections out: the connection table and the capture's
+ * clock, without classification. A parallel run's worker is one as it stands (it hands each ended connection back
+ * to the reading thread); Analyzer adds the classifier.
  */
-export class Analyzer extends FrameDecoder {
+export class TableFollower extends FrameDecoder {
   readonly table: ConnectionTable;
   /** A later end of the capture than its last frame (pcapng isb_endtime), float seconds; 0 when none. */
   recordedEnd = 0;
-  records = 0;
-  outOfWindowRsts = 0;
-  private readonly view = new ClassifiedConnection();
-  /** Reused for every connection: the view hands it over only for the duration of the consumer's call. */
-  private readonly verdict = newVerdict();
-  private readonly consume: (c: ClassifiedConnection) => void;
 
-  /** An analyzer that hands over each connection's record as it is classified. */
-  constructor(opts: AnalyzerOptions, onRecord: (record: ConnectionRecord) => void);
-  /**
-   * An analyzer that hands over each classified connection as a view (valid during the call) whose record is
-   * built only if the consumer asks for it: what counting consumers use to skip the cost of records.
-   */
-  constructor(opts: AnalyzerOptions, onRecord: null, onClassified: (c: ClassifiedConnection) => void);
-  constructor(
-    private readonly opts: AnalyzerOptions,
-    onRecord: ((record: ConnectionRecord) => void) | null,
-    onClassified?: (c: ClassifiedConnection) => void,
-  ) {
+  constructor(table: ConnectionTableOptions, private readonly onEnded: EndedFn) {
     super();
-    this.consume = onRecord !== null ? (c) => onRecord(c.record()) : onClassified!;
-    // Summary records carry no ladder and no state lists: the table need not keep them (a third of a connection).
-    const table = opts.detail === 'summary' ? { ...opts.table, trace: false } : opts.table;
     this.table = new ConnectionTable(table, (conn, reason, now) => this.emit(conn, reason, now));
   }
 
@@ -92,17 +75,75 @@ export class Analyzer extends FrameDecoder {
     return Math.max(last, this.recordedEnd);
   }
 
-  /** Classifies and emits every connection still held (end of the capture, or of a live session). */
+  /** Emits every connection still held (end of the capture, or of a live session). */
   finish(): void {
     this.table.now = Math.max(this.table.now, this.captureEnd());
     this.table.flush();
   }
 
   private emit(conn: Connection, reason: EmitReason, now: number): void {
-    const captureEnd = reason === 'end-of-capture' || reason === 'finished' ? this.captureEnd() : now;
+    // A connection that ended, or that the capture's end cut short, is judged against the capture's end; one
+    // evicted or superseded against the moment it left.
+    this.onEnded(conn, reason, reason === 'end-of-capture' || reason === 'finished' ? this.captureEnd() : now);
+  }
+}
+
+/**
+ * Classifies ended connections one at a time and hands each over as a view (valid during the consumer's call),
+ * counting them. One verdict and one view are reused for every connection.
+ */
+export class ConnectionClassifier {
+  records = 0;
+  outOfWindowRsts = 0;
+  private readonly view = new ClassifiedConnection();
+  private readonly verdict = newVerdict();
+  private readonly ctx: ClassifyContext = { captureEnd: 0, reason: 'finished' };
+
+  constructor(
+    private readonly opts: ClassifierOptions,
+    private readonly detail: RecordDetail,
+    private readonly consume: (c: ClassifiedConnection) => void,
+  ) {}
+
+  take(conn: Connection, reason: EmitReason, captureEnd: number): void {
     this.outOfWindowRsts += conn.client.outOfWindowRsts + conn.server.outOfWindowRsts;
     this.records++;
-    const verdict = classify(conn, this.opts.classifier, { captureEnd, reason }, this.verdict);
-    this.consume(this.view.set(conn, verdict, this.opts.detail ?? 'full'));
+    const ctx = this.ctx;
+    ctx.captureEnd = captureEnd;
+    ctx.reason = reason;
+    this.consume(this.view.set(conn, classify(conn, this.opts, ctx, this.verdict), this.detail));
+  }
+}
+
+/**
+ * The push pipeline shared by offline analysis and live capture: frames in (ingest), connection records out
+ * (onRecord) as each connection is classified. Frames get run-wide numbers in the order they are pushed: for one
+ * file that is Wireshark's frame number; for several merged files it is the number mergecap's output would give.
+ */
+export class Analyzer extends TableFollower {
+  private readonly classifier: ConnectionClassifier;
+
+  /** An analyzer that hands over each connection's record as it is classified. */
+  constructor(opts: AnalyzerOptions, onRecord: (record: ConnectionRecord) => void);
+  /**
+   * An analyzer that hands over each classified connection as a view (valid during the call) whose record is
+   * built only if the consumer asks for it: what counting consumers use to skip the cost of records.
+   */
+  constructor(opts: AnalyzerOptions, onRecord: null, onClassified: (c: ClassifiedConnection) => void);
+  constructor(opts: AnalyzerOptions, onRecord: ((record: ConnectionRecord) => void) | null, onClassified?: (c: ClassifiedConnection) => void) {
+    // Summary records carry no ladder and no state lists: the table need not keep them (a third of a connection).
+    super(opts.detail === 'summary' ? { ...opts.table, trace: false } : opts.table, (conn, reason, end) => this.classifier.take(conn, reason, end));
+    const consume = onRecord !== null ? (c: ClassifiedConnection) => onRecord(c.record()) : onClassified!;
+    this.classifier = new ConnectionClassifier(opts.classifier, opts.detail ?? 'full', consume);
+  }
+
+  /** Connections classified so far. */
+  get records(): number {
+    return this.classifier.records;
+  }
+
+  /** RSTs the connections' ends ignored as out of window. */
+  get outOfWindowRsts(): number {
+    return this.classifier.outOfWindowRsts;
   }
 }

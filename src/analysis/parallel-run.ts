@@ -20,13 +20,13 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { NEED_MORE } from '../capture/reader.js';
-import { mergeTableDigest, type TableDigest } from '../output/table-digest.js';
-import type { AnalyzerOptions } from './analyzer.js';
-import { ranksAt } from './frame-bitmap.js';
-import type { FilterArgs } from './record-filter.js';
+import { addToTableDigest, newTableDigest, type TableDigest } from '../output/table-digest.js';
+import { ConnectionClassifier, type AnalyzerOptions } from './analyzer.js';
+import { EndedRingReader, newEndedRing, type EndedHandler } from './ended-ring.js';
+import { FrameBitmap, ranksAt } from './frame-bitmap.js';
+import { classifiedFilter, type FilterArgs } from './record-filter.js';
 import { bytesOf, closeCaptures, frameSource, openCaptures, type RunResult } from './run.js';
 import { SegmentDispatcher } from './segment-dispatch.js';
-import type { ShardResult } from './shard-follower.js';
 import { newRingBuffer, RingWriter } from './segment-ring.js';
 import type { ShardJob, ShardMessage } from './shard-worker.js';
 import { SHARD_JOB_MESSAGE, takeShardWorker } from './worker-launch.js';
@@ -89,26 +89,65 @@ function startWorker(job: ShardJob): StartedWorker {
   return started;
 }
 
-/** Runs the shares and merges what they found. */
+/** How long the reading thread waits for a worker's ended connections, at the end, before it looks again (ms). */
+const ENDED_WAIT_MS = 50;
+/** Frames between two looks at the ended-connection rings while reading (besides one per chunk and one per wait). */
+const DRAIN_EVERY_FRAMES = 4096;
+
+/**
+ * Waits until one of `wakes` settles, or `ms` have passed. The timer is what keeps Node's event loop alive meanwhile:
+ * a pending Atomics.waitAsync does not, and neither does the wake-up a worker sends it just before it exits (its
+ * last records, its End), so without the timer the process could end with the run still pending.
+ */
+async function waitAtMost(ms: number, ...wakes: Promise<unknown>[]): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const elapsed = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  try {
+    await Promise.race([...wakes, elapsed]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Runs the shares, and classifies and counts the connections they hand back. */
 export async function analyzeCapturesInParallel(files: string[], opts: AnalyzerOptions, p: ParallelRunOptions): Promise<ParallelRunResult> {
   const threads = Math.min(MAX_THREADS, Math.max(2, Math.floor(p.jobs)));
   const workers = threads - 1;
-  const shardOpts: AnalyzerOptions = {
-    ...opts,
-    table: {
-      ...opts.table,
-      maxConnections: Math.max(1, Math.ceil(opts.table.maxConnections / workers)),
-      maxTombstones: Math.ceil(opts.table.maxTombstones / workers),
-      zeek: false,
-    },
+  const shardTable = {
+    ...opts.table,
+    maxConnections: Math.max(1, Math.ceil(opts.table.maxConnections / workers)),
+    maxTombstones: Math.ceil(opts.table.maxTombstones / workers),
   };
   const rings = Array.from({ length: workers }, () => newRingBuffer());
+  const endedRings = Array.from({ length: workers }, () => newEndedRing());
   // The workers start (and load their code) while this thread opens the files.
-  const started = rings.map((ring) => startWorker({ ring, opts: shardOpts, filter: p.filter, abnormalLimit: p.abnormalLimit }));
+  const started = rings.map((ring, i) => startWorker({ ring, ended: endedRings[i]!, table: shardTable }));
   const dispatcher = new SegmentDispatcher(rings.map((r) => new RingWriter(r)));
   const failed = (): Error | null => started.find((w) => w.failure !== null)?.failure ?? null;
+  // Settles when a worker fails: every wait below races it.
+  const aWorkerFailed = new Promise<void>((resolve) => {
+    for (const w of started) w.done.catch(() => resolve());
+  });
 
-  let done: ShardResult[];
+  // What comes back is classified and counted here, as one pass would: the digest of the tables, and the frames
+  // where connections began (for their ids).
+  const digest = newTableDigest(p.abnormalLimit);
+  const keep = classifiedFilter(p.filter);
+  const began = new FrameBitmap();
+  const classifier = new ConnectionClassifier(opts.classifier, 'summary', (c) => addToTableDigest(digest, c, keep));
+  const ended = endedRings.map((r) => new EndedRingReader(r));
+  const take: EndedHandler = (conn, reason, captureEnd) => {
+    began.set(conn.firstFrame);
+    // A shard numbers its own connections; their first frames order them as one pass's ids would (one frame
+    // begins at most one connection), and give the ids once every connection is in (below).
+    conn.id = conn.firstFrame;
+    classifier.take(conn, reason, captureEnd);
+  };
+  const drain = (): void => {
+    for (const r of ended) r.drain(take);
+  };
+
+  let done: Done[];
   const captures = await openCaptures(files);
   try {
     if (captures.readers.length > 0) {
@@ -116,7 +155,10 @@ export async function analyzeCapturesInParallel(files: string[], opts: AnalyzerO
       try {
         for (;;) {
           if (!dispatcher.ready()) {
-            await dispatcher.waitForRoom(ROOM_WAIT_MS);
+            // A worker may be stalled on a full ended ring: empty those before waiting for it.
+            drain();
+            if (dispatcher.ready()) continue;
+            await waitAtMost(ROOM_WAIT_MS, dispatcher.waitForRoom(ROOM_WAIT_MS), aWorkerFailed);
             const err = failed();
             if (err !== null) throw err;
             continue;
@@ -125,6 +167,7 @@ export async function analyzeCapturesInParallel(files: string[], opts: AnalyzerO
           if (pkt === null) break;
           if (pkt === NEED_MORE) {
             dispatcher.publish();
+            drain();
             if (p.onProgress) {
               const b = bytesOf(captures);
               p.onProgress(b.read, b.total, dispatcher.frames);
@@ -135,12 +178,22 @@ export async function analyzeCapturesInParallel(files: string[], opts: AnalyzerO
             continue;
           }
           dispatcher.ingest(pkt);
+          if (dispatcher.frames % DRAIN_EVERY_FRAMES === 0) drain();
         }
       } finally {
         for (const r of captures.readers) r.close();
       }
     }
     dispatcher.end(closeCaptures(files, captures));
+    // The workers empty their tables: take what they hand back until each says it is done.
+    for (;;) {
+      drain();
+      const waiting = ended.filter((r) => !r.ended);
+      if (waiting.length === 0) break;
+      await waitAtMost(ENDED_WAIT_MS, ...waiting.map((r) => r.waitForRecords(ENDED_WAIT_MS)), aWorkerFailed);
+      const err = failed();
+      if (err !== null) throw err;
+    }
     done = await Promise.all(started.map((w) => w.done));
   } catch (err) {
     // A worker failed (or this thread did): the others' work is moot.
@@ -148,24 +201,17 @@ export async function analyzeCapturesInParallel(files: string[], opts: AnalyzerO
     throw err;
   }
 
-  // Connection ids as one pass numbers them: a connection's id is the count of connections, in every shard, that
-  // began at its first frame or before (one frame begins at most one connection).
-  for (const d of done) {
-    const ids = new Array<number>(d.keptFirstFrames.length).fill(0);
-    for (const other of done) ranksAt(other.began, d.keptFirstFrames).forEach((k, i) => (ids[i]! += k));
-    d.digest.abnormal.kept.forEach((r, i) => {
-      r.id = ids[i]!;
-      r.tcpStream = ids[i]! - 1;
-    });
+  const handedBack = done.reduce((n, d) => n + d.records, 0);
+  if (handedBack !== classifier.records) {
+    throw new Error(`parallel run: the workers handed back ${handedBack} connections, ${classifier.records} arrived`);
   }
-  const digest = done[0]!.digest;
-  for (let i = 1; i < done.length; i++) mergeTableDigest(digest, done[i]!.digest);
-  const counts = { records: 0, evicted: 0, outOfWindowRsts: 0 };
-  for (const d of done) {
-    counts.records += d.records;
-    counts.evicted += d.evicted;
-    counts.outOfWindowRsts += d.outOfWindowRsts;
-  }
+  // Connection ids as one pass numbers them: a connection's id is the count of connections that began at its
+  // first frame or before.
+  const kept = digest.abnormal.kept;
+  ranksAt(began.words, kept.map((r) => r.id)).forEach((id, i) => {
+    kept[i]!.id = id;
+    kept[i]!.tcpStream = id - 1;
+  });
   const d = dispatcher;
   const summary = summarize(
     {
@@ -176,7 +222,9 @@ export async function analyzeCapturesInParallel(files: string[], opts: AnalyzerO
       lastSec: d.lastSec,
       lastNs: d.lastNs,
       tsDigits: d.tsDigits,
-      ...counts,
+      records: classifier.records,
+      evicted: done.reduce((n, w) => n + w.evicted, 0),
+      outOfWindowRsts: classifier.outOfWindowRsts,
     },
     captures.fileSummaries,
     opts.classifier,

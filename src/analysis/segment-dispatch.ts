@@ -2,7 +2,7 @@ import type { RawPacket } from '../capture/raw-packet.js';
 import { SWEEP_INTERVAL_S, sweepDue } from '../conn/connection-table.js';
 import { toSeconds } from '../conn/time.js';
 import { FrameDecoder } from './frame-decoder.js';
-import { MAX_TUNNEL_IDS, RingWriter } from './segment-ring.js';
+import { MAX_TUNNEL_IDS, MAX_TUNNEL_NAME, RingWriter } from './segment-ring.js';
 import { shardOf } from './shard.js';
 
 /**
@@ -12,8 +12,6 @@ import { shardOf } from './shard.js';
  */
 export const RECORDS_PER_FRAME = 8;
 
-/** Longest encapsulation name carried (far beyond what the decoder builds: eight layers of short names). */
-const MAX_TUNNEL_NAME = 300;
 
 /**
  * The reading thread of a parallel run: numbers and decodes every frame, counts what the run's summary needs

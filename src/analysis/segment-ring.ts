@@ -13,29 +13,16 @@
  * the end of the input, so that a worker's table emits connections exactly when a table holding all of them
  * would (see Kind).
  *
- * Synchronisation: two counters in the buffer's head, written with Atomics. The writer publishes the count of
- * records written (release), the reader the count consumed; each waits on the other's counter when the ring is
- * empty or full, after raising a flag that it waits, and each wakes the other only when that flag is up (a
- * notify costs microseconds: at every hand-over it was 3 % of the reader's time). Counters run modulo 2^30 (a
- * multiple of the power-of-two capacity), so the ring has no end.
+ * Synchronisation: the counters and wait flags of ring-head.ts (a notify at every hand-over was 3 % of the
+ * reader's time; now each side wakes the other only when it waits).
  */
 import type { TcpSegment } from '../decode/segment.js';
+import { C_READ, C_READER_WAITS, C_WRITER_WAITS, C_WRITTEN, COUNTER_MASK, HEAD_BYTES, newRingSab, ringCapacity } from './ring-head.js';
 
 /** Bytes of one record: 10 float64 words, or 20 uint32 words, over the same bytes. */
 const RECORD_BYTES = 80;
 const RECORD_F64 = RECORD_BYTES / 8;
 const RECORD_U32 = RECORD_BYTES / 4;
-/**
- * The head, ahead of the records: what the writer writes (its counter, and whether it waits for room) on one
- * cache line, what the reader writes on another, so that neither's writes evict the other's line.
- */
-const HEAD_BYTES = 128;
-const C_WRITTEN = 0;
-const C_WRITER_WAITS = 1;
-const C_READ = 16;
-const C_READER_WAITS = 17;
-/** Counters wrap here (so that int32 Atomics never overflow). */
-const COUNTER_MASK = 0x3fff_ffff;
 
 /** Record kinds (low 4 bits of word 4). */
 export const Kind = {
@@ -61,24 +48,15 @@ const TUNNEL_CHARS_PER_RECORD = 60;
 /** Encapsulation numbers up to this are kept for good; the last one is redefined before each use past them. */
 export const MAX_TUNNEL_IDS = 0xffff;
 
+/** Longest encapsulation name carried (far beyond what the decoder builds: eight layers of short names). */
+export const MAX_TUNNEL_NAME = 300;
+
 /** Records a ring holds by default (1.3 MB): room for a few chunks' worth of segments between hand-overs. */
 export const DEFAULT_RING_RECORDS = 16384;
 
-function byteLength(records: number): number {
-  return HEAD_BYTES + records * RECORD_BYTES;
-}
-
-/**
- * A new ring's buffer, for `records` records (a power of two). `start` is where both counters begin (tests start
- * them just short of where they wrap).
- */
+/** A new ring's buffer, for `records` records (a power of two); `start` as newRingSab's. */
 export function newRingBuffer(records = DEFAULT_RING_RECORDS, start = 0): SharedArrayBuffer {
-  if (records < 16 || (records & (records - 1)) !== 0) throw new RangeError(`ring size ${records} is not a power of two ≥ 16`);
-  const sab = new SharedArrayBuffer(byteLength(records));
-  const head = new Int32Array(sab, 0, HEAD_BYTES / 4);
-  head[C_WRITTEN] = start & COUNTER_MASK;
-  head[C_READ] = start & COUNTER_MASK;
-  return sab;
+  return newRingSab(RECORD_BYTES, records, start);
 }
 
 /** The views every ring end uses. */
@@ -93,7 +71,7 @@ class RingViews {
 
   constructor(sab: SharedArrayBuffer) {
     this.head = new Int32Array(sab, 0, HEAD_BYTES / 4);
-    this.capacity = (sab.byteLength - HEAD_BYTES) / RECORD_BYTES;
+    this.capacity = ringCapacity(sab, RECORD_BYTES);
     this.slotMask = this.capacity - 1;
     this.f64 = new Float64Array(sab, HEAD_BYTES, this.capacity * RECORD_F64);
     this.u32 = new Uint32Array(sab, HEAD_BYTES, this.capacity * RECORD_U32);
@@ -292,6 +270,17 @@ export class RingReader extends RingViews {
       }
       this.release(true);
     }
+  }
+
+  /**
+   * Wakes the writer if it waits for room, however full the ring is. A worker about to wait for the reading
+   * thread itself (its ring of ended connections is full: ended-ring.ts) calls this first, so that the reading
+   * thread, asleep until this ring has room, wakes and empties the other ring. The record being handled (its
+   * fields already taken) is not handed back.
+   */
+  wakeWriter(): void {
+    Atomics.store(this.head, C_READ, this.read);
+    if (Atomics.load(this.head, C_WRITER_WAITS) !== 0) Atomics.notify(this.head, C_READ);
   }
 
   /**

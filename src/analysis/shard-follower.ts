@@ -1,73 +1,57 @@
+import type { ConnectionTableOptions } from '../conn/connection-table.js';
 import type { TcpSegment } from '../decode/segment.js';
-import { addToTableDigest, newTableDigest, type TableDigest } from '../output/table-digest.js';
-import { Analyzer, type AnalyzerOptions } from './analyzer.js';
-import { FrameBitmap, framesOfRanks } from './frame-bitmap.js';
-import { classifiedFilter, type FilterArgs } from './record-filter.js';
+import { TableFollower } from './analyzer.js';
+import type { EndedRingWriter } from './ended-ring.js';
 import type { RingHandler } from './segment-ring.js';
 
-/** What one share of a parallel run found: the digest of its tables, its counters, and where its connections began. */
+/** What one share of a parallel run counted besides the connections it handed back. */
 export interface ShardResult {
-  /** Connections classified, evicted before they ended, and RSTs ignored as out of window. */
+  /** Connections handed back (the reading thread checks it received as many). */
   records: number;
+  /** Connections evicted before they ended. */
   evicted: number;
-  outOfWindowRsts: number;
-  digest: TableDigest;
-  /** The frame each record of digest.abnormal.kept began at (its first packet), in the same order. */
-  keptFirstFrames: number[];
-  /** The frames at which the shard's connections began (FrameBitmap words). */
-  began: Uint32Array;
 }
 
 /**
- * Follows one share of the connections of a parallel run, from segments decoded by the reading thread: a worker
- * feeds it from its ring, the reading thread feeds its own share directly. Sweep points and the end come from the
- * reading thread, which sees every frame (segment-dispatch.ts).
+ * Follows one share of the connections of a parallel run, in a worker: segments come from the reading thread
+ * through the worker's segment ring, and each connection the table emits goes back, unclassified, through its
+ * ended-connection ring (ended-ring.ts). Sweep points and the end come from the reading thread, which sees every
+ * frame (segment-dispatch.ts).
  */
 export class ShardFollower implements RingHandler {
-  private readonly digest: TableDigest;
-  private readonly began = new FrameBitmap();
-  private readonly analyzer: Analyzer;
+  private readonly follower: TableFollower;
+  private handedBack = 0;
 
-  constructor(opts: AnalyzerOptions, filter: FilterArgs, abnormalLimit: number) {
-    const digest = (this.digest = newTableDigest(abnormalLimit));
-    const keep = classifiedFilter(filter);
-    const began = this.began;
-    this.analyzer = new Analyzer(opts, null, (c) => {
-      began.set(c.conn.firstFrame);
-      addToTableDigest(digest, c, keep);
+  /** `table`: the share's bounds; it keeps no ladder trace and no Zeek view (nothing downstream reads them). */
+  constructor(table: ConnectionTableOptions, private readonly out: EndedRingWriter) {
+    this.follower = new TableFollower({ ...table, trace: false, zeek: false }, (conn, reason, captureEnd) => {
+      this.handedBack++;
+      out.connection(conn, reason, captureEnd);
     });
   }
 
   segment(seg: TcpSegment): void {
-    this.analyzer.ingestSegment(seg);
+    this.follower.ingestSegment(seg);
   }
 
   /** A sweep point: the capture's latest timestamp as the reading thread saw it (all frames), then the sweep. */
   sweep(t: number, lastSec: number, lastNs: number): void {
-    this.analyzer.noteTimestamp(lastSec, lastNs);
-    this.analyzer.table.advanceTo(t);
+    this.follower.noteTimestamp(lastSec, lastNs);
+    this.follower.table.advanceTo(t);
   }
 
   end(now: number, lastSec: number, lastNs: number, recordedEnd: number): void {
-    const a = this.analyzer;
-    a.noteTimestamp(lastSec, lastNs);
-    a.recordedEnd = recordedEnd;
+    const f = this.follower;
+    f.noteTimestamp(lastSec, lastNs);
+    f.recordedEnd = recordedEnd;
     // The clock of a table that saw every segment (no sweep is due: the last one came as a sweep point).
-    a.table.now = Math.max(a.table.now, now);
-    a.finish();
+    f.table.now = Math.max(f.table.now, now);
+    f.finish();
+    this.out.end();
   }
 
   /** After end(). */
   result(): ShardResult {
-    const a = this.analyzer;
-    return {
-      records: a.records,
-      evicted: a.evicted,
-      outOfWindowRsts: a.outOfWindowRsts,
-      digest: this.digest,
-      // The records kept carry this shard's ids, which count its connections in the order they began.
-      keptFirstFrames: framesOfRanks(this.began.words, this.digest.abnormal.kept.map((r) => r.id)),
-      began: this.began.words,
-    };
+    return { records: this.handedBack, evicted: this.follower.evicted };
   }
 }

@@ -1,23 +1,24 @@
 /**
  * The body of one worker thread of a parallel run (parallel-run.ts): takes its share of the TCP segments from its
- * ring (segment-ring.ts) as the reading thread decodes them, follows those connections (shard-follower.ts), and
- * sends back what it found.
+ * segment ring (segment-ring.ts) as the reading thread decodes them, follows those connections
+ * (shard-follower.ts), hands each ended connection back through its ended-connection ring (ended-ring.ts), and
+ * reports its counts when its table is empty.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import type { ConnectionTableOptions } from '../conn/connection-table.js';
 import { newTcpSegment } from '../decode/segment.js';
-import type { AnalyzerOptions } from './analyzer.js';
-import type { FilterArgs } from './record-filter.js';
+import { EndedRingWriter } from './ended-ring.js';
 import { RingReader } from './segment-ring.js';
 import { ShardFollower, type ShardResult } from './shard-follower.js';
 import { SHARD_JOB_MESSAGE } from './worker-launch.js';
 
 export interface ShardJob {
-  /** The ring this worker reads (segment-ring.ts). */
+  /** The ring this worker reads segments from (segment-ring.ts). */
   ring: SharedArrayBuffer;
+  /** The ring it writes ended connections to (ended-ring.ts). */
+  ended: SharedArrayBuffer;
   /** With the table's bounds already divided among the shares. */
-  opts: AnalyzerOptions;
-  filter: FilterArgs;
-  abnormalLimit: number;
+  table: ConnectionTableOptions;
 }
 
 export type ShardMessage = ({ type: 'done' } & ShardResult) | { type: 'failed'; message: string };
@@ -30,12 +31,14 @@ if (parentPort !== null && (workerData as { kind?: string } | null)?.kind === 't
     try {
       if (m?.type !== SHARD_JOB_MESSAGE || m.job === undefined) throw new Error('expected a shard job');
       const job = m.job;
-      const follower = new ShardFollower(job.opts, job.filter, job.abnormalLimit);
-      new RingReader(job.ring).run(newTcpSegment(), follower);
+      const segments = new RingReader(job.ring);
+      // Blocked on a full ended ring, the worker wakes the reading thread, which may sleep on the segment ring.
+      const follower = new ShardFollower(job.table, new EndedRingWriter(job.ended, () => segments.wakeWriter()));
+      segments.run(newTcpSegment(), follower);
       msg = { type: 'done', ...follower.result() };
     } catch (err) {
       msg = { type: 'failed', message: String((err as Error)?.stack ?? err) };
     }
-    port.postMessage(msg, msg.type === 'done' ? [msg.began.buffer as ArrayBuffer] : []);
+    port.postMessage(msg);
   });
 }

@@ -171,13 +171,15 @@ export function classify(conn: Connection, opts: ClassifierOptions, ctx: Classif
   v.finWait2Ms = null;
   v.rstReason = null;
   v.confidence = 'high';
-  v.confidenceReasons.length = 0;
+  // (Setting an array's length is a runtime call: skipped when there is nothing to clear.)
+  if (v.confidenceReasons.length !== 0) v.confidenceReasons.length = 0;
   v.appView.client = 'none';
   v.appView.server = 'none';
-  v.evidence.length = 0;
+  if (v.evidence.length !== 0) v.evidence.length = 0;
   v.actor = null;
-  // Facts are named by the ending: a fresh object, so that no name lingers from the last connection.
-  if (into !== undefined) v.facts = {};
+  // Facts are named by the ending: a fresh object once there is one (setFact), so that no name lingers from the
+  // last connection; most connections (graceful closes) have none.
+  if (into !== undefined) v.facts = NO_FACTS;
   if (conn.midstream) lower(v, 'medium', 'the capture began mid-connection: the handshake was not seen');
   if (c.gaps + s.gaps > 0) lower(v, 'medium', 'the capture missed some segments of this connection');
   if (ctx.reason === 'evicted') lower(v, 'low', 'evicted under memory pressure (--max-connections) before it ended');
@@ -190,9 +192,17 @@ export function classify(conn: Connection, opts: ClassifierOptions, ctx: Classif
   if (r !== null) classifyReset(conn, r, opts, v);
   else classifyWithoutReset(conn, opts, ctx, v);
 
-  if (c.outOfWindowRsts + s.outOfWindowRsts > 0) v.facts.outOfWindowRsts = c.outOfWindowRsts + s.outOfWindowRsts;
+  if (c.outOfWindowRsts + s.outOfWindowRsts > 0) setFact(v, 'outOfWindowRsts', c.outOfWindowRsts + s.outOfWindowRsts);
   v.evidence = framesInOrder(v.evidence);
   return v;
+}
+
+/** The facts of a verdict that has none yet: setFact replaces it with a fresh object at the first. */
+const NO_FACTS: Record<string, number> = Object.freeze({});
+
+function setFact(v: Verdict, name: string, value: number): void {
+  if (v.facts === NO_FACTS) v.facts = {};
+  v.facts[name] = value;
 }
 
 const CONFIDENCE_RANK = { high: 2, medium: 1, low: 0 } as const;
@@ -232,7 +242,7 @@ function classifyReset(conn: Connection, r: EndpointTrack, opts: ClassifierOptio
     v.evidence.push(p.synFrame);
     v.appView.client = 'ECONNREFUSED';
     v.appView.server = 'none';
-    v.facts.synCount = p.synCount;
+    setFact(v, 'synCount', p.synCount);
     return;
   }
 
@@ -282,7 +292,7 @@ function classifyReset(conn: Connection, r: EndpointTrack, opts: ClassifierOptio
       // Once its FIN was acknowledged, a closed (orphaned) socket lives on as a FIN_WAIT_2 timewait mini-socket,
       // which resets data (tcp_timewait_state_process); before that the full socket does (tcp_rcv_state_process).
       v.rstReason = r.finAcked && r.finAckTime <= r.rstTriggerTime ? 'TCP_TIMEWAIT_SOCKET' : 'TCP_ABORT_ON_DATA';
-      v.facts.sinceFinS = sinceFin;
+      setFact(v, 'sinceFinS', sinceFin);
       setView(conn, v, p, viewOfReset(r.peerStateAtRst, baseView(conn, p) === 'EOF'));
       setView(conn, v, r, 'none');
       return;
@@ -306,7 +316,7 @@ function classifyReset(conn: Connection, r: EndpointTrack, opts: ClassifierOptio
     if (pClosedBefore) v.evidence.push(p.finFrame);
     setView(conn, v, p, viewOfReset(r.peerStateAtRst, baseView(conn, p) === 'EOF'));
     setView(conn, v, r, 'none');
-    v.facts.silentBeforeS = r.lastSeenTime >= 0 ? r.rstTime - lastBefore(r) : 0;
+    setFact(v, 'silentBeforeS', r.lastSeenTime >= 0 ? r.rstTime - lastBefore(r) : 0);
     return;
   }
 
@@ -317,7 +327,7 @@ function classifyReset(conn: Connection, r: EndpointTrack, opts: ClassifierOptio
     v.evidence.push(r.lastKeepAliveFrame);
     setView(conn, v, r, 'ETIMEDOUT');
     setView(conn, v, p, 'none');
-    v.facts.keepAlives = r.keepAlives;
+    setFact(v, 'keepAlives', r.keepAlives);
     return;
   }
   // Some stacks (Windows) reset when they give up retransmitting.
@@ -327,7 +337,7 @@ function classifyReset(conn: Connection, r: EndpointTrack, opts: ClassifierOptio
     v.evidence.push(r.firstRetransFrame, r.lastRetransFrame);
     setView(conn, v, r, 'ETIMEDOUT');
     setView(conn, v, p, 'none');
-    v.facts.retransmissions = r.retransSinceAck;
+    setFact(v, 'retransmissions', r.retransSinceAck);
     return;
   }
 
@@ -339,7 +349,7 @@ function classifyReset(conn: Connection, r: EndpointTrack, opts: ClassifierOptio
   v.cause = unread ? 'unread-data' : 'linger-abort';
   v.rstReason = unread ? 'TCP_ABORT_ON_CLOSE' : 'TCP_STATE';
   if (pClosedBefore) v.evidence.push(p.finFrame, p.finAckFrame);
-  v.facts.unreadBytes = unread ? r.unansweredBytesAtRst : 0;
+  setFact(v, 'unreadBytes', unread ? r.unansweredBytesAtRst : 0);
   setView(conn, v, p, viewOfReset(r.peerStateAtRst, baseView(conn, p) === 'EOF'));
   setView(conn, v, r, pClosedBefore ? 'EOF' : 'none');
 }
@@ -360,7 +370,7 @@ function orphanTimeout(conn: Connection, r: EndpointTrack, p: EndpointTrack, opt
   setView(conn, v, r, 'none');
   setView(conn, v, p, viewOfReset(r.peerStateAtRst, true));
   v.actor = sideOf(conn, p);
-  v.facts.closeWaitS = pEnd - r.finTime;
+  setFact(v, 'closeWaitS', pEnd - r.finTime);
 }
 
 function classifyWithoutReset(conn: Connection, opts: ClassifierOptions, ctx: ClassifyContext, v: Verdict): void {
@@ -374,7 +384,7 @@ function classifyWithoutReset(conn: Connection, opts: ClassifierOptions, ctx: Cl
     v.closer = null;
     v.actor = 'server';
     v.evidence.push(c.synFrame, c.lastSynTime >= 0 ? c.lastFrame : -1);
-    v.facts.synCount = c.synCount;
+    setFact(v, 'synCount', c.synCount);
     if (gaveUp(c.lastSynTime, c.lastSynGap, end, SYN_RTO_INIT_S)) v.appView.client = 'ETIMEDOUT';
     else lower(v, 'medium', 'the capture ended while the client was still retrying its SYN');
     return;
@@ -413,10 +423,10 @@ function classifyWithoutReset(conn: Connection, opts: ClassifierOptions, ctx: Cl
     v.ending = 'peer-unresponsive';
     v.actor = sideOf(conn, peerOf(conn, u));
     v.evidence.push(u.firstRetransFrame, u.lastRetransFrame, u.lastKeepAliveFrame);
-    v.facts.retransmissions = u.retransSinceAck;
-    v.facts.keepAlives = u.keepAlivesUnanswered;
+    setFact(v, 'retransmissions', u.retransSinceAck);
+    setFact(v, 'keepAlives', u.keepAlivesUnanswered);
     const lastTry = Math.max(u.lastRetransTime, u.lastKeepAliveTime);
-    v.facts.unansweredForS = end - (u.ackAdvanceTime >= 0 ? u.ackAdvanceTime : lastTry);
+    setFact(v, 'unansweredForS', end - (u.ackAdvanceTime >= 0 ? u.ackAdvanceTime : lastTry));
     const gave = u.retransSinceAck > 0 ? gaveUp(u.lastRetransTime, u.lastRetransGap, end, 0.2) : false;
     setView(conn, v, u, gave ? 'ETIMEDOUT' : baseView(conn, u));
     setView(conn, v, peerOf(conn, u), baseView(conn, peerOf(conn, u)));
@@ -440,7 +450,7 @@ function classifyWithoutReset(conn: Connection, opts: ClassifierOptions, ctx: Cl
     if ((f.finAcked || w.packets > 0) && silence > opts.closeWaitThresholdS) {
       v.ending = 'close-wait-stuck';
       v.actor = sideOf(conn, w);
-      v.facts.silentS = silence;
+      setFact(v, 'silentS', silence);
       // Probes during the wait are evidence that the end was alive but silent, not activity.
       if (w.lastKeepAliveFrame > 0) v.evidence.push(w.lastKeepAliveFrame);
       if (w.lastZeroWindowProbeFrame > 0) v.evidence.push(w.lastZeroWindowProbeFrame);

@@ -1,6 +1,7 @@
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment } from '../decode/segment.js';
 import { ENDPOINT_WORDS, ENDPOINT_WORDS_UNLOGGED, EndpointTrack, F, S, W } from './endpoint.js';
 import { LadderTrace, NOTE, TRACE_WORDS, type NoteCode } from './ladder-trace.js';
+import { makeFieldCopier } from './field-copier.js';
 import { makeResetter } from './resetter.js';
 import { seqAdd, seqAfter, seqAtOrAfter, seqBefore, seqDiff } from './seq.js';
 import { toSeconds } from './time.js';
@@ -63,6 +64,8 @@ export class Connection {
   }
   private clientAddrView: Uint32Array | null = null;
   private serverAddrView: Uint32Array | null = null;
+  /** The whole buffer as Float64 words, made on first use (saveState, loadState). */
+  private stateView: Float64Array | null = null;
   /** The buffer as 32-bit words (the addresses and the ladder trace), and where the addresses begin. */
   private readonly words: Uint32Array;
   private readonly addrWord: number;
@@ -135,6 +138,33 @@ export class Connection {
     this.words.fill(0, this.addrWord, this.addrWord + 8);
     if (this.traced) this.trace.reset();
     if (this.zeekHistory !== null) this.zeekHistory.reset();
+  }
+
+  /**
+   * Writes the connection's state to `f64` from word `at` on (CONNECTION_STATE_WORDS words): both ends, the
+   * addresses, every number and boolean field, and the closer; not the encapsulation name, which the caller
+   * carries. How a parallel run's worker hands an ended connection to the thread that classifies it. Only for a
+   * connection that keeps neither a ladder trace nor Zeek's view (the summary tables' connections).
+   */
+  saveState(f64: Float64Array, at: number): void {
+    if (this.traced || this.zeekHistory !== null) throw new Error('Connection.saveState: a traced connection, or one with Zeek history');
+    const all = (this.stateView ??= new Float64Array(this.buffer));
+    f64.set(all, at);
+    const n = at + all.length;
+    connectionFields.save(this, f64, n);
+    f64[n + connectionFields.words] = this.closer === null ? 0 : this.closer === 'client' ? 1 : 2;
+  }
+
+  /** Takes the state saveState wrote (into a connection made with `traced` false); the tunnel is the caller's. */
+  loadState(f64: Float64Array, at: number): void {
+    if (this.traced) throw new Error('Connection.loadState: a traced connection');
+    const all = (this.stateView ??= new Float64Array(this.buffer));
+    const words = all.length;
+    for (let i = 0; i < words; i++) all[i] = f64[at + i]!;
+    const n = at + words;
+    connectionFields.load(this, f64, n);
+    const closer = f64[n + connectionFields.words];
+    this.closer = closer === 1 ? 'client' : closer === 2 ? 'server' : null;
   }
 
   /** Sets the key and roles from the first segment seen. Returns whether the segment's sender is the server. */
@@ -603,4 +633,16 @@ function keepAlive(s: Float64Array, frame: number, t: number): void {
   s[W.lastKeepAliveTime] = t;
 }
 
-const resetConnection = makeResetter(new Connection(), ['buffer', 'client', 'server', 'clientAddrView', 'serverAddrView', 'words', 'addrWord', 'trace', 'traced', 'zeekHistory', 'generation']);
+const resetConnection = makeResetter(new Connection(), ['buffer', 'client', 'server', 'clientAddrView', 'serverAddrView', 'stateView', 'words', 'addrWord', 'trace', 'traced', 'zeekHistory', 'generation']);
+
+/**
+ * The fields saveState carries: every number and boolean but the table's links (slot, hash, queue flag, generation:
+ * they mean nothing in another thread). The closer and the encapsulation name are strings, carried by hand.
+ */
+const connectionFields = makeFieldCopier(new Connection(false), [
+  'buffer', 'client', 'server', 'clientAddrView', 'serverAddrView', 'stateView', 'words', 'addrWord', 'trace', 'traced',
+  'zeekHistory', 'generation', 'slot', 'hash', 'inFinishedQueue', 'closer', 'tunnel',
+]);
+
+/** Float64 words of a connection's state as saveState writes it: both ends, the addresses, the fields, the closer. */
+export const CONNECTION_STATE_WORDS = 2 * ENDPOINT_WORDS_UNLOGGED + 4 + connectionFields.words + 1;

@@ -11,8 +11,7 @@ export function makeResetter<T extends object>(template: T, skip: readonly strin
     const t = typeof value;
     if (value === null || t === 'number' || t === 'boolean' || t === 'string') {
       if (t === 'number' && !Number.isFinite(value as number)) throw new Error(`makeResetter: ${key} is not finite`);
-      if (!/^[A-Za-z_$][\w$]*$/.test(key)) throw new Error(`makeResetter: odd field name ${key}`);
-      lines.push(`o.${key} = ${JSON.stringify(value)};`);
+      lines.push(`o.${checkedFieldName('makeResetter', key)} = ${JSON.stringify(value)};`);
     } else {
       // Objects (arrays, typed arrays, nested tracks) are the caller's to clear: say which, so none is missed.
       throw new Error(`makeResetter: field ${key} holds an object; list it in skip and reset it by hand`);
@@ -20,4 +19,10 @@ export function makeResetter<T extends object>(template: T, skip: readonly strin
   }
   // eslint-disable-next-line no-new-func
   return new Function('o', lines.join('\n')) as (obj: T) => void;
+}
+
+/** A field name fit to be compiled into code (`o.name`): anything else is refused, whoever asks (`who`). */
+export function checkedFieldName(who: string, key: string): string {
+  if (!/^[A-Za-z_$][\w$]*$/.test(key)) throw new Error(`${who}: odd field name ${key}`);
+  return key;
 }

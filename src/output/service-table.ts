@@ -32,24 +32,25 @@ export function newServiceTally(): ServiceTally {
 }
 
 export function addToServiceTally(t: ServiceTally, r: ConnectionRecord): void {
-  addServiceCounts(t, formatEndpoint(r.server), () => r.server, r.ending, r.closeWaitMs);
+  addServiceCounts(t, formatEndpoint(r.server), { server: () => r.server }, r.ending, r.closeWaitMs);
 }
 
 /** addToServiceTally for a classified connection: no text is built but for a service's first connection. */
 export function addClassifiedToServiceTally(t: ServiceTally, c: ClassifiedConnection): void {
-  addServiceCounts(t, c.serviceKey(), () => c.server(), c.ending, c.closeWaitMs);
+  // The view itself tells the server (no closure per connection).
+  addServiceCounts(t, c.serviceKey(), c, c.ending, c.closeWaitMs);
 }
 
 function addServiceCounts(
   t: ServiceTally,
   key: string | number,
-  server: () => Endpoint,
+  source: { server(): Endpoint },
   ending: Ending,
   closeWaitMs: number | null,
 ): void {
   let s = t.services.get(key);
   if (s === undefined) {
-    const ep = server();
+    const ep = source.server();
     s = { server: { ip: ep.ip, port: ep.port }, key: formatEndpoint(ep), total: 0, abnormal: 0, byEnding: new Map(), closeWaits: newMedianSketch() };
     t.services.set(key, s);
   }

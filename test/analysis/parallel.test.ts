@@ -175,12 +175,21 @@ describe('a parallel run prints what one pass prints', () => {
 });
 
 describe('a parallel run that fails', () => {
-  // A classifier without options throws at the first connection it classifies: a failure in the middle of a run.
-  const broken = { ...DEFAULT_ANALYZER_OPTIONS, detail: 'summary' as const, classifier: null as unknown as ClassifierOptions };
+  // A grace period the worker's table cannot add to a time (a BigInt survives the trip to the worker): the worker
+  // throws at its first sweep, in the middle of the run.
+  const brokenTable = { ...DEFAULT_ANALYZER_OPTIONS, detail: 'summary' as const, table: { ...DEFAULT_TABLE_OPTIONS, graceSeconds: 1n as unknown as number } };
+  // A classifier without options throws at the first connection the reading thread classifies.
+  const brokenClassifier = { ...DEFAULT_ANALYZER_OPTIONS, detail: 'summary' as const, classifier: null as unknown as ClassifierOptions };
 
   it('a worker that fails ends the run with its error (the reading thread does not wait on its ring for ever)', { timeout: 60_000 }, async () => {
     for (const jobs of [2, 3]) {
-      await assert.rejects(analyzeCapturesInParallel([synth], broken, { jobs, filter: {}, abnormalLimit: 10 }), /analysis worker failed/);
+      await assert.rejects(analyzeCapturesInParallel([synth], brokenTable, { jobs, filter: {}, abnormalLimit: 10 }), /analysis worker failed: .*BigInt/s);
+    }
+  });
+
+  it('a failure while classifying what the workers hand back ends the run, and its workers, with that error', { timeout: 60_000 }, async () => {
+    for (const jobs of [2, 3]) {
+      await assert.rejects(analyzeCapturesInParallel([synth], brokenClassifier, { jobs, filter: {}, abnormalLimit: 10 }), /closeWaitThresholdS/);
     }
   });
 });

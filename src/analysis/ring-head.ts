@@ -1,0 +1,38 @@
+/**
+ * What the two shared-memory rings of a parallel run have in common (segment-ring.ts carries segments to a
+ * worker, ended-ring.ts carries ended connections back): a 128-byte head of Atomics counters ahead of fixed-size
+ * records, one writer and one reader.
+ *
+ * The writer publishes the count of records written, the reader the count consumed; each waits on the other's
+ * counter when the ring is full or empty, after raising a flag that it waits, and each wakes the other only when
+ * that flag is up (a notify costs microseconds). What the writer writes (its counter and its flag) sits on one
+ * cache line, what the reader writes on another, so that neither's writes evict the other's line. Counters run
+ * modulo 2^30 (a multiple of the power-of-two capacity), so a ring has no end.
+ */
+
+export const HEAD_BYTES = 128;
+/** Int32 words of the head. */
+export const C_WRITTEN = 0;
+export const C_WRITER_WAITS = 1;
+export const C_READ = 16;
+export const C_READER_WAITS = 17;
+/** Counters wrap here (so that int32 Atomics never overflow). */
+export const COUNTER_MASK = 0x3fff_ffff;
+
+/**
+ * A ring's buffer: `records` records (a power of two) of `recordBytes` each. `start` is where both counters begin
+ * (tests start them just short of where they wrap).
+ */
+export function newRingSab(recordBytes: number, records: number, start = 0): SharedArrayBuffer {
+  if (records < 16 || (records & (records - 1)) !== 0) throw new RangeError(`ring size ${records} is not a power of two ≥ 16`);
+  const sab = new SharedArrayBuffer(HEAD_BYTES + records * recordBytes);
+  const head = new Int32Array(sab, 0, HEAD_BYTES / 4);
+  head[C_WRITTEN] = start & COUNTER_MASK;
+  head[C_READ] = start & COUNTER_MASK;
+  return sab;
+}
+
+/** Records a ring of `recordBytes` records holds. */
+export function ringCapacity(sab: SharedArrayBuffer, recordBytes: number): number {
+  return (sab.byteLength - HEAD_BYTES) / recordBytes;
+}

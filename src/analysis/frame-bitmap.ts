@@ -46,25 +46,3 @@ export function ranksAt(words: Uint32Array, frames: readonly number[]): number[]
   return out;
 }
 
-/** For each rank k (1-based) in `ranks`, the k-th marked frame (-1 when there are fewer). One pass over the words. */
-export function framesOfRanks(words: Uint32Array, ranks: readonly number[]): number[] {
-  const order = ranks.map((k, i) => [k, i] as const).sort((a, b) => a[0] - b[0]);
-  const out = new Array<number>(ranks.length).fill(-1);
-  let w = 0;
-  let seen = 0; // marked frames in words [0, w)
-  for (const [k, i] of order) {
-    while (w < words.length && seen + popcount(words[w]!) < k) seen += popcount(words[w++]!);
-    if (w >= words.length) break;
-    // The frame is in word w: walk its bits.
-    let x = words[w]!;
-    let need = k - seen;
-    for (let bit = 0; bit < 32; bit++) {
-      if ((x & 1) !== 0 && --need === 0) {
-        out[i] = w * 32 + bit;
-        break;
-      }
-      x >>>= 1;
-    }
-  }
-  return out;
-}

@@ -1,22 +1,22 @@
 /**
  * A parallel run for the summary tables, as a pipeline: this thread reads and decodes every frame once and hands
  * each TCP segment, through a shared-memory ring (segment-ring.ts), to the worker thread whose share of the
- * connections its tuple hashes to; each worker follows its connections and classifies them; the digests add up to
- * what one pass would give.
+ * connections its tuple hashes to; each worker follows its connections and hands each one its table emits back,
+ * unclassified, through a second ring (ended-ring.ts); this thread classifies and counts them into one digest.
  *
  * Why a pipeline rather than workers that each read the files: the connection table is most of the cost, and
  * reading and decoding every frame in each worker was a quarter of each one's work (docs/performance.md). It also
- * means standard input can be analysed in parallel: it is read once. This thread follows no connections itself:
- * on this project's machine taking a third of them here was no faster than leaving them all to the worker, and
- * its busy young generation added 14 MB to the peak (docs/performance.md).
+ * means standard input can be analysed in parallel: it is read once. Why this thread classifies: the workers'
+ * tables are the critical path, bound by memory latency, and this thread waited for them half the run; it
+ * follows no connections itself (taking a third of them here was no faster, and added 14 MB to the peak).
  *
  * Why this is the same as one pass: frame numbers and every counter of the summary come from this thread, which
  * sees every frame; a connection's packets all reach the same worker, in order; each worker's table sweeps at the
- * same capture times as one table would, because this thread sends the sweep points (segment-dispatch.ts).
- * Connection ids are renumbered from the frames where each shard's connections began, so they are those of one
- * pass. What can differ is only what depends on the table's bounds, which are divided among the shards: when more
- * connections are open at once than --max-connections, a shard evicts its own least recently active one, not the
- * run's.
+ * same capture times as one table would, because this thread sends the sweep points (segment-dispatch.ts), and
+ * judges each connection against the capture end the worker's table saw when it emitted it. Connection ids are
+ * numbered from the frames where connections began, so they are those of one pass. What can differ is only what
+ * depends on the table's bounds, which are divided among the shards: when more connections are open at once than
+ * --max-connections, a shard evicts its own least recently active one, not the run's.
  */
 import type { Worker } from 'node:worker_threads';
 import { NEED_MORE } from '../capture/reader.js';

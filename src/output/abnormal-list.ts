@@ -99,12 +99,6 @@ function insertKept(col: AbnormalCollector, r: ConnectionRecord): void {
   if (kept.length > col.limit) kept.pop();
 }
 
-/** Merges a collector filled elsewhere (another worker's share of the connections) into `col`. */
-export function mergeAbnormal(col: AbnormalCollector, other: AbnormalCollector): void {
-  col.total += other.total;
-  for (const r of other.kept) if (earlierThanKept(col, r.start, r.id)) insertKept(col, r);
-}
-
 export function collectAbnormal(records: Iterable<ConnectionRecord>, limit = DEFAULT_ABNORMAL_LIMIT): AbnormalCollector {
   const col = newAbnormalCollector(limit);
   for (const r of records) addToAbnormal(col, r);

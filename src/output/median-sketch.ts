@@ -2,9 +2,6 @@
  * The median of a stream of durations in bounded memory: exact while a service has few values, then a histogram
  * of logarithmic buckets 1 % wide, so that the median is within 0.5 % of the exact one — finer than the two or
  * three digits a duration is printed with — and memory no longer grows with the number of connections.
- *
- * A plain object (no class), so that worker threads can send theirs to be merged; merging gives what adding every
- * value to one sketch gives (a value's bucket does not depend on what else was added).
  */
 
 /** Values kept exactly before a sketch turns into a histogram. */
@@ -55,23 +52,6 @@ export function addToSketch(s: MedianSketch, v: number): void {
     return;
   }
   s.buckets![bucketOf(v)]!++;
-}
-
-/** Adds `other` into `s`. */
-export function mergeSketch(s: MedianSketch, other: MedianSketch): void {
-  if (s.exact !== null && other.exact !== null && s.exact.length + other.exact.length <= EXACT_VALUES) {
-    for (const v of other.exact) s.exact.push(v);
-    s.count += other.count;
-    return;
-  }
-  const into = toBuckets(s);
-  if (other.exact !== null) {
-    for (const v of other.exact) into[bucketOf(v)]!++;
-  } else {
-    const from = other.buckets!;
-    for (let b = 0; b < BUCKETS; b++) into[b]! += from[b]!;
-  }
-  s.count += other.count;
 }
 
 /** The median (mean of the two middle values for an even count), or null for no values. */

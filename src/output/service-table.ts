@@ -7,7 +7,7 @@ import type { ClassifiedConnection } from '../classify/classified.js';
 import { ENDINGS, isAbnormal, type Ending } from '../classify/labels.js';
 import type { ConnectionRecord, Endpoint } from '../classify/record.js';
 import { colors, formatCount, formatDuration, formatEndpoint, glyphs, plural, sanitize, toAscii } from './format.js';
-import { addToSketch, mergeSketch, newMedianSketch, sketchMedian, type MedianSketch } from './median-sketch.js';
+import { addToSketch, newMedianSketch, sketchMedian, type MedianSketch } from './median-sketch.js';
 import { newTable } from './table-style.js';
 
 export interface ServiceStats {
@@ -58,21 +58,6 @@ function addServiceCounts(
   if (isAbnormal(ending)) s.abnormal++;
   s.byEnding.set(ending, (s.byEnding.get(ending) ?? 0) + 1);
   if (closeWaitMs !== null) addToSketch(s.closeWaits, closeWaitMs);
-}
-
-/** Merges a tally filled elsewhere (another worker's share of the connections) into `t`. */
-export function mergeServiceTally(t: ServiceTally, other: ServiceTally): void {
-  for (const [key, o] of other.services) {
-    const s = t.services.get(key);
-    if (s === undefined) {
-      t.services.set(key, o);
-      continue;
-    }
-    s.total += o.total;
-    s.abnormal += o.abnormal;
-    for (const [e, n] of o.byEnding) s.byEnding.set(e, (s.byEnding.get(e) ?? 0) + n);
-    mergeSketch(s.closeWaits, o.closeWaits);
-  }
 }
 
 export function tallyServices(records: Iterable<ConnectionRecord>): ServiceTally {

@@ -61,27 +61,6 @@ export function addToEndingTally(t: EndingTally, r: EndingAndCloser): void {
   bump(t.total, r);
 }
 
-/** Merges a tally filled elsewhere (another worker's share of the connections) into `t`. */
-export function mergeEndingTally(t: EndingTally, other: EndingTally): void {
-  for (const [ending, o] of other.byEnding) {
-    let c = t.byEnding.get(ending);
-    if (c === undefined) {
-      c = zeroCounts();
-      t.byEnding.set(ending, c);
-    }
-    addCounts(c, o);
-  }
-  addCounts(t.total, other.total);
-}
-
-function addCounts(c: CloserCounts, o: CloserCounts): void {
-  c.client += o.client;
-  c.server += o.server;
-  c.both += o.both;
-  c.none += o.none;
-  c.total += o.total;
-}
-
 export function tallyEndings(records: Iterable<ConnectionRecord>): EndingTally {
   const t = newEndingTally();
   for (const r of records) addToEndingTally(t, r);

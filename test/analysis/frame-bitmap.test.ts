@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FrameBitmap, framesOfRanks, ranksAt } from '../../src/analysis/frame-bitmap.js';
+import { FrameBitmap, ranksAt } from '../../src/analysis/frame-bitmap.js';
 
 describe('frame bitmap', () => {
-  it('ranks and frames of ranks agree with counting by hand, at word edges and beyond the end', () => {
+  it('ranks agree with counting by hand, at word edges and beyond the end', () => {
     let seed = 12345;
     const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
     for (const density of [0.01, 0.3, 0.97]) {
@@ -19,9 +19,6 @@ describe('frame bitmap', () => {
       for (let i = 0; i < 200; i++) queries.push(Math.floor(rnd() * 110_000));
       const want = queries.map((q) => marked.filter((f) => f <= q).length);
       assert.deepEqual(ranksAt(bm.words, queries), want, `density ${density}`);
-      const ranks = [1, 2, marked.length, marked.length + 1];
-      for (let i = 0; i < 200; i++) ranks.push(1 + Math.floor(rnd() * marked.length));
-      assert.deepEqual(framesOfRanks(bm.words, ranks), ranks.map((k) => marked[k - 1] ?? -1), `density ${density}`);
     }
   });
 });

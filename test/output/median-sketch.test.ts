@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { addToSketch, EXACT_VALUES, exactMedian, mergeSketch, newMedianSketch, sketchMedian, type MedianSketch } from '../../src/output/median-sketch.js';
+import { addToSketch, EXACT_VALUES, exactMedian, newMedianSketch, sketchMedian, type MedianSketch } from '../../src/output/median-sketch.js';
 import { prng } from '../capture/capture-helpers.js';
 
 /** Durations spread over nine decades (1 µs to 20 min, in ms), as close-waits are. */
@@ -40,21 +40,6 @@ describe('median sketch', () => {
     assert.equal(sketchMedian(s), 0);
     const t = sketchOf(new Array(5000).fill(1.5));
     assert.ok(Math.abs(sketchMedian(t)! - 1.5) <= 1.5 * 0.005);
-  });
-
-  it('merging shares gives what one sketch of every value gives', () => {
-    const r = prng(9);
-    for (const n of [10, EXACT_VALUES, EXACT_VALUES + 50, 20_000]) {
-      const v = durations(n, n + 100);
-      const parts: number[][] = [[], [], []];
-      for (const x of v) parts[Math.floor(r() * 3)]!.push(x);
-      const merged = sketchOf(parts[0]!);
-      mergeSketch(merged, sketchOf(parts[1]!));
-      mergeSketch(merged, sketchOf(parts[2]!));
-      const whole = sketchOf(v);
-      assert.equal(merged.count, whole.count);
-      assert.equal(sketchMedian(merged), sketchMedian(whole), `${n} values`);
-    }
   });
 
   it('memory does not grow with the number of values; values past the last bucket share it', () => {

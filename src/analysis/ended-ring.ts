@@ -15,7 +15,7 @@
  */
 import { CONNECTION_STATE_WORDS, Connection } from '../conn/connection.js';
 import type { EmitReason } from '../conn/connection-table.js';
-import { C_READ, C_READER_WAITS, C_WRITER_WAITS, C_WRITTEN, COUNTER_MASK, HEAD_BYTES, newRingSab, ringCapacity } from './ring-head.js';
+import { C_READ, C_READER_WAITS, C_WRITER_WAITS, C_WRITTEN, COUNTER_MASK, newRingSab, RingViews } from './ring-head.js';
 import { MAX_TUNNEL_NAME } from './segment-ring.js';
 
 /** Word after the state: the record's kind (low 4 bits), the reason (next 4), the tunnel name's length (above). */
@@ -49,31 +49,15 @@ export function newEndedRing(records = DEFAULT_ENDED_RECORDS, start = 0): Shared
   return newRingSab(RECORD_BYTES, records, start);
 }
 
-class EndedRingViews {
-  protected readonly head: Int32Array;
-  protected readonly f64: Float64Array;
-  protected readonly u8: Uint8Array;
-  protected readonly capacity: number;
-  protected readonly slotMask: number;
-
-  constructor(sab: SharedArrayBuffer) {
-    this.head = new Int32Array(sab, 0, HEAD_BYTES / 4);
-    this.capacity = ringCapacity(sab, RECORD_BYTES);
-    this.slotMask = this.capacity - 1;
-    this.f64 = new Float64Array(sab, HEAD_BYTES, this.capacity * RECORD_F64);
-    this.u8 = new Uint8Array(sab, HEAD_BYTES, this.capacity * RECORD_BYTES);
-  }
-}
-
 /** The writing end (a worker): each record is published as soon as it is written. */
-export class EndedRingWriter extends EndedRingViews {
+export class EndedRingWriter extends RingViews {
   private written = Atomics.load(this.head, C_WRITTEN);
   /** The reader's counter as last loaded (it only grows, so a stale value only underestimates the room). */
   private readSeen = Atomics.load(this.head, C_READ);
 
   /** `beforeWait` runs each time the writer is about to block for room. */
   constructor(sab: SharedArrayBuffer, private readonly beforeWait: () => void = () => undefined) {
-    super(sab);
+    super(sab, RECORD_BYTES);
   }
 
   /** An ended connection, why it left the table, and the capture end it is to be judged against. */
@@ -129,7 +113,11 @@ export type EndedHandler = (conn: Connection, reason: EmitReason, captureEnd: nu
 const RELEASE_EVERY = 256;
 
 /** The reading end (the reading thread): polls, never blocks. */
-export class EndedRingReader extends EndedRingViews {
+export class EndedRingReader extends RingViews {
+  constructor(sab: SharedArrayBuffer) {
+    super(sab, RECORD_BYTES);
+  }
+
   private read = Atomics.load(this.head, C_READ);
   private readonly conn = new Connection(false);
   private isEnded = false;

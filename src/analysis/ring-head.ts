@@ -32,7 +32,24 @@ export function newRingSab(recordBytes: number, records: number, start = 0): Sha
   return sab;
 }
 
-/** Records a ring of `recordBytes` records holds. */
-export function ringCapacity(sab: SharedArrayBuffer, recordBytes: number): number {
-  return (sab.byteLength - HEAD_BYTES) / recordBytes;
+/** The views every end of a ring reads and writes through: the head's counters, and the records in four types. */
+export class RingViews {
+  protected readonly head: Int32Array;
+  protected readonly f64: Float64Array;
+  protected readonly u32: Uint32Array;
+  protected readonly i32: Int32Array;
+  protected readonly u8: Uint8Array;
+  protected readonly capacity: number;
+  protected readonly slotMask: number;
+
+  constructor(sab: SharedArrayBuffer, recordBytes: number) {
+    this.head = new Int32Array(sab, 0, HEAD_BYTES / 4);
+    this.capacity = (sab.byteLength - HEAD_BYTES) / recordBytes;
+    this.slotMask = this.capacity - 1;
+    const bytes = this.capacity * recordBytes;
+    this.f64 = new Float64Array(sab, HEAD_BYTES, bytes / 8);
+    this.u32 = new Uint32Array(sab, HEAD_BYTES, bytes / 4);
+    this.i32 = new Int32Array(sab, HEAD_BYTES, bytes / 4);
+    this.u8 = new Uint8Array(sab, HEAD_BYTES, bytes);
+  }
 }

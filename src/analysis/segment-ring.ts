@@ -17,7 +17,7 @@
  * reader's time; now each side wakes the other only when it waits).
  */
 import type { TcpSegment } from '../decode/segment.js';
-import { C_READ, C_READER_WAITS, C_WRITER_WAITS, C_WRITTEN, COUNTER_MASK, HEAD_BYTES, newRingSab, ringCapacity } from './ring-head.js';
+import { C_READ, C_READER_WAITS, C_WRITER_WAITS, C_WRITTEN, COUNTER_MASK, newRingSab, RingViews } from './ring-head.js';
 
 /** Bytes of one record: 10 float64 words, or 20 uint32 words, over the same bytes. */
 const RECORD_BYTES = 80;
@@ -59,27 +59,6 @@ export function newRingBuffer(records = DEFAULT_RING_RECORDS, start = 0): Shared
   return newRingSab(RECORD_BYTES, records, start);
 }
 
-/** The views every ring end uses. */
-class RingViews {
-  protected readonly head: Int32Array;
-  protected readonly f64: Float64Array;
-  protected readonly u32: Uint32Array;
-  protected readonly i32: Int32Array;
-  protected readonly u8: Uint8Array;
-  protected readonly capacity: number;
-  protected readonly slotMask: number;
-
-  constructor(sab: SharedArrayBuffer) {
-    this.head = new Int32Array(sab, 0, HEAD_BYTES / 4);
-    this.capacity = ringCapacity(sab, RECORD_BYTES);
-    this.slotMask = this.capacity - 1;
-    this.f64 = new Float64Array(sab, HEAD_BYTES, this.capacity * RECORD_F64);
-    this.u32 = new Uint32Array(sab, HEAD_BYTES, this.capacity * RECORD_U32);
-    this.i32 = new Int32Array(sab, HEAD_BYTES, this.capacity * RECORD_U32);
-    this.u8 = new Uint8Array(sab, HEAD_BYTES, this.capacity * RECORD_BYTES);
-  }
-}
-
 /** Records written since the writer last published before it publishes anyway (so the reader starts early). */
 const PUBLISH_EVERY = 512;
 
@@ -88,6 +67,10 @@ const PUBLISH_EVERY = 512;
  * none, awaits waitForRoom(), which lets the event loop run (a worker that died is noticed there).
  */
 export class RingWriter extends RingViews {
+  constructor(sab: SharedArrayBuffer) {
+    super(sab, RECORD_BYTES);
+  }
+
   private written = Atomics.load(this.head, C_WRITTEN);
   private published = this.written;
   /** The reader's counter as last loaded (it only grows, so a stale value only underestimates the room). */
@@ -218,6 +201,10 @@ const RELEASE_EVERY = 1024;
  * (Atomics.wait, in slices so that terminate() is not held up) while the ring is empty.
  */
 export class RingReader extends RingViews {
+  constructor(sab: SharedArrayBuffer) {
+    super(sab, RECORD_BYTES);
+  }
+
   private read = Atomics.load(this.head, C_READ);
   private readonly tunnels: string[] = [''];
   private tunnelChars = '';

@@ -38,7 +38,7 @@ export async function run(argv: string[]): Promise<number> {
           .option('jobs', {
             alias: 'j',
             type: 'number',
-            describe: 'threads for the table output: one reads and decodes, the others each follow a share of the connections (default: one per core, up to 4, for captures over 32 MB)',
+            describe: 'threads for the table output: one reads, decodes and classifies, the others each follow a share of the connections (default: one per core, up to 4, for captures over 32 MB)',
           })
           .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'list frames that could not be decoded' })
           .option('color', { type: 'boolean', describe: 'colour the output (default: when stdout is a terminal)' })

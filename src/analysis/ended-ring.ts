@@ -11,7 +11,7 @@
  *
  * Synchronisation as ring-head.ts says. Here the writer (a worker) blocks while the ring is full, and the reader
  * (the reading thread) polls: between chunks of input, and before it waits for room in a segment ring. A worker
- * about to block wakes the reading thread first (its `beforeWait`), which may be asleep on that segment ring.
+ * about to block wakes the reading thread first (its `beforeWait` rings the doorbell of ring-head.ts).
  */
 import { CONNECTION_STATE_WORDS, Connection } from '../conn/connection.js';
 import type { EmitReason } from '../conn/connection-table.js';
@@ -36,8 +36,9 @@ const Kind = {
 const REASONS: readonly EmitReason[] = ['finished', 'evicted', 'superseded', 'end-of-capture'];
 
 /**
- * Records a ring holds by default (3 MB): more than the connections a worker's table emits between two of the
- * reading thread's looks at the ring (a chunk of input, or half a segment ring).
+ * Records a ring holds by default (3 MB): about as many connections as a worker's table emits between two of the
+ * reading thread's looks at the ring in the middle of a run. A sweep, or the flush at the end, can emit tens of
+ * thousands at once: the worker then waits for room.
  */
 export const DEFAULT_ENDED_RECORDS = 2048;
 
@@ -138,7 +139,7 @@ export class EndedRingReader extends RingViews {
       const kind = meta & 15;
       if (kind === Kind.Connection) {
         const c = this.conn;
-        c.loadState(this.f64, at);
+        c.loadState(this.f64, this.u32, at);
         c.tunnel = this.tunnelAt(s, meta >>> 8);
         take(c, REASONS[(meta >>> 4) & 15]!, this.f64[at + CAPTURE_END]!);
       } else if (kind === Kind.End) {
@@ -153,16 +154,20 @@ export class EndedRingReader extends RingViews {
     return count;
   }
 
+  /** Counts waits: a wait given up on (raced by a timer) must not lower the flag of a later one when it ends. */
+  private waits = 0;
+
   /** Waits (up to `timeoutMs`) until the writer has written something not yet read. */
   async waitForRecords(timeoutMs: number): Promise<void> {
     const head = this.head;
+    const wait = ++this.waits;
     Atomics.store(head, C_READER_WAITS, 1);
     const written = Atomics.load(head, C_WRITTEN);
     if (written === this.read) {
       const w = Atomics.waitAsync(head, C_WRITTEN, written, timeoutMs);
       if (w.async) await w.value;
     }
-    Atomics.store(head, C_READER_WAITS, 0);
+    if (wait === this.waits) Atomics.store(head, C_READER_WAITS, 0);
   }
 
   private release(): void {

@@ -23,13 +23,14 @@ import { NEED_MORE } from '../capture/reader.js';
 import { addToTableDigest, newTableDigest, type TableDigest } from '../output/table-digest.js';
 import { ConnectionClassifier, type AnalyzerOptions } from './analyzer.js';
 import { EndedRingReader, newEndedRing, type EndedHandler } from './ended-ring.js';
+import { Doorbell } from './ring-head.js';
 import { FrameBitmap, ranksAt } from './frame-bitmap.js';
 import { classifiedFilter, type FilterArgs } from './record-filter.js';
 import { bytesOf, closeCaptures, frameSource, openCaptures, type RunResult } from './run.js';
 import { SegmentDispatcher } from './segment-dispatch.js';
 import { newRingBuffer, RingWriter } from './segment-ring.js';
 import type { ShardJob, ShardMessage } from './shard-worker.js';
-import { SHARD_JOB_MESSAGE, takeShardWorker } from './worker-launch.js';
+import { MAX_THREADS, SHARD_JOB_MESSAGE, takeShardWorker } from './worker-launch.js';
 import { summarize } from './summary.js';
 
 export interface ParallelRunOptions {
@@ -45,9 +46,6 @@ export interface ParallelRunResult extends RunResult {
 }
 
 type Done = Extract<ShardMessage, { type: 'done' }>;
-
-/** More threads than this are not started, whatever --jobs says. */
-const MAX_THREADS = 64;
 
 /** How long the reading thread waits for room in a ring before it looks at the workers again (ms). */
 const ROOM_WAIT_MS = 50;
@@ -121,7 +119,8 @@ export async function analyzeCapturesInParallel(files: string[], opts: AnalyzerO
   const rings = Array.from({ length: workers }, () => newRingBuffer());
   const endedRings = Array.from({ length: workers }, () => newEndedRing());
   // The workers start (and load their code) while this thread opens the files.
-  const started = rings.map((ring, i) => startWorker({ ring, ended: endedRings[i]!, table: shardTable }));
+  const doorbell = new Doorbell();
+  const started = rings.map((ring, i) => startWorker({ ring, ended: endedRings[i]!, doorbell: doorbell.sab, table: shardTable }));
   const dispatcher = new SegmentDispatcher(rings.map((r) => new RingWriter(r)));
   const failed = (): Error | null => started.find((w) => w.failure !== null)?.failure ?? null;
   // Settles when a worker fails: every wait below races it.
@@ -158,7 +157,7 @@ export async function analyzeCapturesInParallel(files: string[], opts: AnalyzerO
             // A worker may be stalled on a full ended ring: empty those before waiting for it.
             drain();
             if (dispatcher.ready()) continue;
-            await waitAtMost(ROOM_WAIT_MS, dispatcher.waitForRoom(ROOM_WAIT_MS), aWorkerFailed);
+            await waitAtMost(ROOM_WAIT_MS, dispatcher.waitForRoom(ROOM_WAIT_MS), doorbell.waitForRing(ROOM_WAIT_MS), aWorkerFailed);
             const err = failed();
             if (err !== null) throw err;
             continue;

@@ -32,6 +32,30 @@ export function newRingSab(recordBytes: number, records: number, start = 0): Sha
   return sab;
 }
 
+/**
+ * A doorbell: one shared word that any worker rings to wake the reading thread, whichever ring that thread is
+ * asleep on (a worker about to wait for room in its ring of ended connections rings it: the reading thread may be
+ * waiting for room in another worker's segment ring, and would not otherwise wake until that one has room).
+ */
+export class Doorbell {
+  private readonly word: Int32Array;
+
+  constructor(readonly sab: SharedArrayBuffer = new SharedArrayBuffer(4)) {
+    this.word = new Int32Array(sab, 0, 1);
+  }
+
+  ring(): void {
+    Atomics.add(this.word, 0, 1);
+    Atomics.notify(this.word, 0);
+  }
+
+  /** Settles when the bell rings (after this call), or after `timeoutMs`. */
+  async waitForRing(timeoutMs: number): Promise<void> {
+    const w = Atomics.waitAsync(this.word, 0, Atomics.load(this.word, 0), timeoutMs);
+    if (w.async) await w.value;
+  }
+}
+
 /** The views every end of a ring reads and writes through: the head's counters, and the records in four types. */
 export class RingViews {
   protected readonly head: Int32Array;

@@ -12,7 +12,6 @@ import { shardOf } from './shard.js';
  */
 export const RECORDS_PER_FRAME = 8;
 
-
 /**
  * The reading thread of a parallel run: numbers and decodes every frame, counts what the run's summary needs
  * (as Analyzer does), and writes each TCP segment to the ring of the worker whose share its tuple hashes to.

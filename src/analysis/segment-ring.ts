@@ -1,6 +1,6 @@
 /**
  * A one-writer, one-reader ring of decoded TCP segments in a SharedArrayBuffer: how the thread that reads and
- * decodes the captures hands each connection table worker its share of the segments (pipeline-run.ts).
+ * decodes the captures hands each connection table worker its share of the segments (parallel-run.ts).
  *
  * Why a ring of fixed records rather than postMessage: a message per segment, or per batch of segment objects,
  * is structured-cloned and allocated on both sides; here the writer fills 80-byte slots in place and publishes
@@ -83,10 +83,14 @@ export class RingWriter extends RingViews {
     return this.capacity - ((this.written - this.readSeen) & COUNTER_MASK) >= n;
   }
 
+  /** Counts waits: a wait given up on (raced by a timer) must not lower the flag of a later one when it ends. */
+  private waits = 0;
+
   /** Publishes what was written, then waits (up to `timeoutMs`) for the reader to consume some. */
   async waitForRoom(timeoutMs: number): Promise<void> {
     this.publish();
     const head = this.head;
+    const wait = ++this.waits;
     // Raise the flag, then look again: a reader that consumed before it saw the flag did not wake us, but its
     // counter is visible now (sequentially consistent Atomics), so no wake-up is lost.
     Atomics.store(head, C_WRITER_WAITS, 1);
@@ -95,7 +99,7 @@ export class RingWriter extends RingViews {
       const w = Atomics.waitAsync(head, C_READ, seen, timeoutMs);
       if (w.async) await w.value;
     }
-    Atomics.store(head, C_WRITER_WAITS, 0);
+    if (wait === this.waits) Atomics.store(head, C_WRITER_WAITS, 0);
     this.readSeen = Atomics.load(head, C_READ);
   }
 
@@ -257,17 +261,6 @@ export class RingReader extends RingViews {
       }
       this.release(true);
     }
-  }
-
-  /**
-   * Wakes the writer if it waits for room, however full the ring is. A worker about to wait for the reading
-   * thread itself (its ring of ended connections is full: ended-ring.ts) calls this first, so that the reading
-   * thread, asleep until this ring has room, wakes and empties the other ring. The record being handled (its
-   * fields already taken) is not handed back.
-   */
-  wakeWriter(): void {
-    Atomics.store(this.head, C_READ, this.read);
-    if (Atomics.load(this.head, C_WRITER_WAITS) !== 0) Atomics.notify(this.head, C_READ);
   }
 
   /**

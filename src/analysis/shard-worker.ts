@@ -8,6 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { ConnectionTableOptions } from '../conn/connection-table.js';
 import { newTcpSegment } from '../decode/segment.js';
 import { EndedRingWriter } from './ended-ring.js';
+import { Doorbell } from './ring-head.js';
 import { RingReader } from './segment-ring.js';
 import { ShardFollower, type ShardResult } from './shard-follower.js';
 import { SHARD_JOB_MESSAGE } from './worker-launch.js';
@@ -17,6 +18,8 @@ export interface ShardJob {
   ring: SharedArrayBuffer;
   /** The ring it writes ended connections to (ended-ring.ts). */
   ended: SharedArrayBuffer;
+  /** The reading thread's doorbell (ring-head.ts). */
+  doorbell: SharedArrayBuffer;
   /** With the table's bounds already divided among the shares. */
   table: ConnectionTableOptions;
 }
@@ -31,10 +34,11 @@ if (parentPort !== null && (workerData as { kind?: string } | null)?.kind === 't
     try {
       if (m?.type !== SHARD_JOB_MESSAGE || m.job === undefined) throw new Error('expected a shard job');
       const job = m.job;
-      const segments = new RingReader(job.ring);
-      // Blocked on a full ended ring, the worker wakes the reading thread, which may sleep on the segment ring.
-      const follower = new ShardFollower(job.table, new EndedRingWriter(job.ended, () => segments.wakeWriter()));
-      segments.run(newTcpSegment(), follower);
+      // About to wait for room to hand connections back, the worker wakes the reading thread, which may be asleep
+      // on a segment ring.
+      const bell = new Doorbell(job.doorbell);
+      const follower = new ShardFollower(job.table, new EndedRingWriter(job.ended, () => bell.ring()));
+      new RingReader(job.ring).run(newTcpSegment(), follower);
       msg = { type: 'done', ...follower.result() };
     } catch (err) {
       msg = { type: 'failed', message: String((err as Error)?.stack ?? err) };

@@ -70,13 +70,16 @@ export function takeShardWorker(): Worker {
   return w;
 }
 
+/** More threads than this are not started, whatever --jobs says (the prestart's guess included). */
+export const MAX_THREADS = 64;
+
 /**
- * How many threads a table-output analysis of `files` will use: `jobs` when given, else one per core (at most
+ * How many threads a table-output analysis of `files` will use: `jobs` when given (at most MAX_THREADS), else one per core (at most
  * four) when the files add up to PARALLEL_MIN_BYTES, else one; one for standard input unless `jobs` says
  * otherwise (its size is not known).
  */
 export function threadsFor(files: readonly string[], jobs: number | undefined): number {
-  if (jobs !== undefined && jobs > 0) return Math.floor(jobs);
+  if (jobs !== undefined && jobs > 0) return Math.min(MAX_THREADS, Math.floor(jobs));
   if (files.includes('-')) return 1;
   let bytes = 0;
   for (const f of files) {

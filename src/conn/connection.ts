@@ -144,7 +144,9 @@ export class Connection {
    * Writes the connection's state to `f64` from word `at` on (CONNECTION_STATE_WORDS words): both ends, the
    * addresses, every number and boolean field, and the closer; not the encapsulation name, which the caller
    * carries. How a parallel run's worker hands an ended connection to the thread that classifies it. Only for a
-   * connection that keeps neither a ladder trace nor Zeek's view (the summary tables' connections).
+   * connection that keeps neither a ladder trace nor Zeek's view (the summary tables' connections), whose ends
+   * keep everything in their words (an end's state log is empty without a trace; a test holds EndpointTrack to
+   * its three fields).
    */
   saveState(f64: Float64Array, at: number): void {
     if (this.traced || this.zeekHistory !== null) throw new Error('Connection.saveState: a traced connection, or one with Zeek history');
@@ -155,13 +157,17 @@ export class Connection {
     f64[n + connectionFields.words] = this.closer === null ? 0 : this.closer === 'client' ? 1 : 2;
   }
 
-  /** Takes the state saveState wrote (into a connection made with `traced` false); the tunnel is the caller's. */
-  loadState(f64: Float64Array, at: number): void {
+  /**
+   * Takes the state saveState wrote (into a connection made with `traced` false); the tunnel is the caller's.
+   * `u32` views the same memory as `f64`: the buffer is copied as 32-bit words, because two address words read as
+   * one double can make a NaN, whose bits an engine need not keep (saveState's TypedArray.set copies bytes).
+   */
+  loadState(f64: Float64Array, u32: Uint32Array, at: number): void {
     if (this.traced) throw new Error('Connection.loadState: a traced connection');
-    const all = (this.stateView ??= new Float64Array(this.buffer));
-    const words = all.length;
-    for (let i = 0; i < words; i++) all[i] = f64[at + i]!;
-    const n = at + words;
+    const w = this.words;
+    const from = at * 2;
+    for (let i = 0; i < w.length; i++) w[i] = u32[from + i]!;
+    const n = at + w.length / 2;
     connectionFields.load(this, f64, n);
     const closer = f64[n + connectionFields.words];
     this.closer = closer === 1 ? 'client' : closer === 2 ? 'server' : null;

@@ -13,6 +13,7 @@ import { recordOf } from '../../src/classify/build-record.js';
 import { classify, DEFAULT_CLASSIFIER_OPTIONS } from '../../src/classify/classifier.js';
 import { DEFAULT_TABLE_OPTIONS, type EmitReason } from '../../src/conn/connection-table.js';
 import { CONNECTION_STATE_WORDS, Connection } from '../../src/conn/connection.js';
+import { EndpointTrack } from '../../src/conn/endpoint.js';
 import { SAMPLES } from '../helpers/paths.js';
 
 /** Fields that are not state: the buffer and its views, the table's links to the connection. */
@@ -61,15 +62,27 @@ describe('a connection saved and loaded (Connection.saveState, loadState)', () =
   it('is the same connection: every field, both ends, the addresses, the verdict and the record, on every lab sample', async () => {
     const samples = fs.readdirSync(SAMPLES).filter((f) => /\.pcap(ng)?$/.test(f));
     assert.ok(samples.length >= 10);
-    const f64 = new Float64Array(CONNECTION_STATE_WORDS + 8).fill(Number.NaN);
+    // Saved twice, over memory filled with zero bytes and with 0xff bytes: a byte saveState did not write would
+    // differ between the two, and so would one written outside its words.
+    const a = new Float64Array(CONNECTION_STATE_WORDS + 8);
+    const b = new Float64Array(CONNECTION_STATE_WORDS + 8);
+    const aBytes = new Uint8Array(a.buffer);
+    const bBytes = new Uint8Array(b.buffer);
+    const f64 = a;
+    const u32 = new Uint32Array(a.buffer);
     const copy = new Connection(false);
     let total = 0;
     for (const s of samples) {
       total += await endedConnections(path.join(SAMPLES, s), ({ conn, reason, captureEnd }) => {
-        conn.saveState(f64, 4);
-        assert.ok(f64.slice(4, 4 + CONNECTION_STATE_WORDS).every((x) => !Number.isNaN(x)), 'every word written');
-        assert.ok(Number.isNaN(f64[3]!) && Number.isNaN(f64[4 + CONNECTION_STATE_WORDS]!), 'nothing written outside');
-        copy.loadState(f64, 4);
+        aBytes.fill(0);
+        bBytes.fill(0xff);
+        conn.saveState(a, 4);
+        conn.saveState(b, 4);
+        const state = [32, 32 + CONNECTION_STATE_WORDS * 8];
+        assert.deepEqual(aBytes.subarray(state[0], state[1]), bBytes.subarray(state[0], state[1]), 'every byte of the state written');
+        assert.ok(aBytes.subarray(0, state[0]).every((x) => x === 0) && bBytes.subarray(0, state[0]).every((x) => x === 0xff), 'nothing written before');
+        assert.ok(aBytes.subarray(state[1]).every((x) => x === 0) && bBytes.subarray(state[1]).every((x) => x === 0xff), 'nothing written after');
+        copy.loadState(f64, u32, 4);
         copy.tunnel = conn.tunnel;
         assert.deepEqual(stateOf(copy), stateOf(conn), `${s}: connection ${conn.id}`);
         const ctx = { captureEnd, reason };
@@ -82,9 +95,17 @@ describe('a connection saved and loaded (Connection.saveState, loadState)', () =
     assert.ok(total >= 20, `${total} connections`);
   });
 
+  it('carries both ends whole: an end keeps nothing outside its words but its state log (empty without a trace)', () => {
+    // saveState copies the ends' words; a field added to EndpointTrack would not travel, and this fails first.
+    assert.deepEqual(Object.keys(new EndpointTrack()).sort(), ['extraStates', 'f', 'logged']);
+    const c = new Connection(false);
+    assert.equal(c.client.states().length, 0);
+  });
+
   it('is refused for a connection that keeps a ladder trace', () => {
     assert.throws(() => new Connection(true).saveState(new Float64Array(CONNECTION_STATE_WORDS), 0), /traced/);
-    assert.throws(() => new Connection(true).loadState(new Float64Array(CONNECTION_STATE_WORDS), 0), /traced/);
+    const f64 = new Float64Array(CONNECTION_STATE_WORDS);
+    assert.throws(() => new Connection(true).loadState(f64, new Uint32Array(f64.buffer), 0), /traced/);
   });
 });
 
@@ -99,6 +120,8 @@ function made(i: number, tunnel: string): Connection {
   c.server.finTime = i + 0.5;
   c.clientPort = 1024 + i;
   c.serverAddr[0] = 0xc0000200 + (i & 0xff);
+  // With the word before it, a NaN when read as a double (0xfff8…: the bits must survive the trip as they are).
+  c.serverAddr[1] = (0xfff80000 | i) >>> 0;
   return c;
 }
 
@@ -124,6 +147,7 @@ describe('the ring of ended connections', () => {
           assert.equal(c.server.finTime, next + 0.5);
           assert.equal(c.clientPort, 1024 + next);
           assert.equal(c.serverAddr[0], 0xc0000200 + next);
+          assert.equal(c.serverAddr[1], (0xfff80000 | next) >>> 0);
           assert.equal(c.closer, next % 3 === 0 ? null : next % 3 === 1 ? 'client' : 'server');
           assert.equal(reason, REASONS[next % 4]);
           assert.equal(end, 1000 + next / 8);

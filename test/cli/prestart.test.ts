@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { defaultJobs, PARALLEL_MIN_BYTES } from '../../src/analysis/worker-launch.js';
+import { defaultJobs, MAX_THREADS, PARALLEL_MIN_BYTES, threadsFor } from '../../src/analysis/worker-launch.js';
 import { threadsGuessed } from '../../src/cli/prestart.js';
 import { REPO } from '../helpers/paths.js';
 
@@ -44,6 +44,9 @@ describe('threads guessed from the command line', () => {
     assert.equal(threadsGuessed(['analyze', '-j4', big]), 4);
     assert.equal(threadsGuessed(['analyze', '--jobs', '2', '-']), 2);
     assert.equal(threadsGuessed(['analyze', '--jobs', '1', big]), 1);
+    // Never more than the run itself would start (a thousand threads took 43 s and 8.7 GB before this cap).
+    assert.equal(threadsGuessed(['analyze', '--jobs', '1000', small]), MAX_THREADS);
+    assert.equal(threadsFor([small], 1000), MAX_THREADS);
   });
 
   it('one thread when the run will not be the table output of big captures, or the line is unclear', () => {

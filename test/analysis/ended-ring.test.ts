@@ -7,13 +7,12 @@ import { TableFollower } from '../../src/analysis/analyzer.js';
 import { EndedRingReader, EndedRingWriter, newEndedRing } from '../../src/analysis/ended-ring.js';
 import { COUNTER_MASK } from '../../src/analysis/ring-head.js';
 import { MAX_TUNNEL_NAME } from '../../src/analysis/segment-ring.js';
-import { openCapture } from '../../src/capture/open-capture.js';
-import { NEED_MORE } from '../../src/capture/reader.js';
 import { recordOf } from '../../src/classify/build-record.js';
 import { classify, DEFAULT_CLASSIFIER_OPTIONS } from '../../src/classify/classifier.js';
 import { DEFAULT_TABLE_OPTIONS, type EmitReason } from '../../src/conn/connection-table.js';
 import { CONNECTION_STATE_WORDS, Connection } from '../../src/conn/connection.js';
 import { EndpointTrack } from '../../src/conn/endpoint.js';
+import { eachPacket } from '../helpers/each-packet.js';
 import { SAMPLES } from '../helpers/paths.js';
 
 /** Fields that are not state: the buffer and its views, the table's links to the connection. */
@@ -38,23 +37,13 @@ interface Ended {
 
 /** Every connection of a capture as its table emits it, each kept as a copy made through saveState/loadState. */
 async function endedConnections(file: string, check: (e: Ended) => void): Promise<number> {
-  const r = await openCapture(file, 0);
   let n = 0;
   const f = new TableFollower({ ...DEFAULT_TABLE_OPTIONS, trace: false, zeek: false }, (conn, reason, captureEnd) => {
     n++;
     check({ conn, reason, captureEnd });
   });
-  for (;;) {
-    const p = r.next();
-    if (p === null) break;
-    if (p === NEED_MORE) {
-      await r.fill();
-      continue;
-    }
-    f.ingest(p);
-  }
+  await eachPacket(file, (p) => f.ingest(p));
   f.finish();
-  r.close();
   return n;
 }
 

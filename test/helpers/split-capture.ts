@@ -1,23 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { openCapture } from '../../src/capture/open-capture.js';
 import { PcapWriter } from '../../src/capture/pcap-writer.js';
-import { NEED_MORE } from '../../src/capture/reader.js';
+import { eachPacket } from './each-packet.js';
 
 /** Splits a classic-pcap-compatible capture into `parts` files of consecutive frames (rotation by count). */
 export async function splitCapture(file: string, parts: number, dir: string): Promise<string[]> {
-  const reader = await openCapture(file, 0);
   const frames: { sec: number; ns: number; data: Buffer; orig: number; link: number; digits: number }[] = [];
-  for (;;) {
-    const p = reader.next();
-    if (p === null) break;
-    if (p === NEED_MORE) {
-      await reader.fill();
-      continue;
-    }
+  await eachPacket(file, (p) => {
     frames.push({ sec: p.tsSec, ns: p.tsNs, data: Buffer.from(p.data.subarray(p.offset, p.offset + p.capLen)), orig: p.origLen, link: p.linkType, digits: p.tsDigits });
-  }
-  reader.close();
+  });
   const per = Math.ceil(frames.length / parts);
   const names: string[] = [];
   for (let i = 0; i < parts; i++) {

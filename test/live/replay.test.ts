@@ -13,11 +13,10 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_ANALYZER_OPTIONS } from '../../src/analysis/analyzer.js';
 import { analyzeCaptures } from '../../src/analysis/run.js';
-import { openCapture } from '../../src/capture/open-capture.js';
 import { newRawPacket, type RawPacket } from '../../src/capture/raw-packet.js';
-import { NEED_MORE } from '../../src/capture/reader.js';
 import type { ConnectionRecord } from '../../src/classify/record.js';
 import { runLive, type LiveArgs, type LiveDeps, type LiveIo } from '../../src/live/run-live.js';
+import { eachPacket } from '../helpers/each-packet.js';
 import { SAMPLES } from '../helpers/paths.js';
 
 const SAMPLE = path.join(SAMPLES, 'mixed.pcap');
@@ -33,22 +32,11 @@ interface Frame {
 }
 
 async function readFrames(file: string): Promise<Frame[]> {
-  const r = await openCapture(file, 0);
   const out: Frame[] = [];
-  try {
-    for (;;) {
-      const p = r.next();
-      if (p === null) break;
-      if (p === NEED_MORE) {
-        await r.fill();
-        continue;
-      }
-      out.push({ data: Buffer.from(p.data.subarray(p.offset, p.offset + p.capLen)), tsSec: p.tsSec, tsNs: p.tsNs, linkType: p.linkType, origLen: p.origLen });
-    }
-  } finally {
-    r.close();
-  }
-  assert.equal(r.error, null);
+  const error = await eachPacket(file, (p) => {
+    out.push({ data: Buffer.from(p.data.subarray(p.offset, p.offset + p.capLen)), tsSec: p.tsSec, tsNs: p.tsNs, linkType: p.linkType, origLen: p.origLen });
+  });
+  assert.equal(error, null);
   return out;
 }
 

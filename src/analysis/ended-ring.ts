@@ -15,7 +15,7 @@
  */
 import { CONNECTION_STATE_WORDS, Connection } from '../conn/connection.js';
 import type { EmitReason } from '../conn/connection-table.js';
-import { C_READ, C_READER_WAITS, C_WRITER_WAITS, C_WRITTEN, COUNTER_MASK, newRingSab, RingViews } from './ring-head.js';
+import { C_READ, C_READER_WAITS, C_WRITER_WAITS, C_WRITTEN, COUNTER_MASK, newRingSab, RingViews, waitForNotify } from './ring-head.js';
 import { MAX_TUNNEL_NAME } from './segment-ring.js';
 
 /** Word after the state: the record's kind (low 4 bits), the reason (next 4), the tunnel name's length (above). */
@@ -164,8 +164,7 @@ export class EndedRingReader extends RingViews {
     Atomics.store(head, C_READER_WAITS, 1);
     const written = Atomics.load(head, C_WRITTEN);
     if (written === this.read) {
-      const w = Atomics.waitAsync(head, C_WRITTEN, written, timeoutMs);
-      if (w.async) await w.value;
+      await waitForNotify(head, C_WRITTEN, written, timeoutMs);
     }
     if (wait === this.waits) Atomics.store(head, C_READER_WAITS, 0);
   }

@@ -92,21 +92,6 @@ const ENDED_WAIT_MS = 50;
 /** Frames between two looks at the ended-connection rings while reading (besides one per chunk and one per wait). */
 const DRAIN_EVERY_FRAMES = 4096;
 
-/**
- * Waits until one of `wakes` settles, or `ms` have passed. The timer is what keeps Node's event loop alive meanwhile:
- * a pending Atomics.waitAsync does not, and neither does the wake-up a worker sends it just before it exits (its
- * last records, its End), so without the timer the process could end with the run still pending.
- */
-async function waitAtMost(ms: number, ...wakes: Promise<unknown>[]): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const elapsed = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-  try {
-    await Promise.race([...wakes, elapsed]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** Runs the shares, and classifies and counts the connections they hand back. */
 export async function analyzeCapturesInParallel(files: string[], opts: AnalyzerOptions, p: ParallelRunOptions): Promise<ParallelRunResult> {
   const threads = Math.min(MAX_THREADS, Math.max(2, Math.floor(p.jobs)));
@@ -118,8 +103,8 @@ export async function analyzeCapturesInParallel(files: string[], opts: AnalyzerO
   };
   const rings = Array.from({ length: workers }, () => newRingBuffer());
   const endedRings = Array.from({ length: workers }, () => newEndedRing());
-  // The workers start (and load their code) while this thread opens the files.
   const doorbell = new Doorbell();
+  // The workers start (and load their code) while this thread opens the files.
   const started = rings.map((ring, i) => startWorker({ ring, ended: endedRings[i]!, doorbell: doorbell.sab, table: shardTable }));
   const dispatcher = new SegmentDispatcher(rings.map((r) => new RingWriter(r)));
   const failed = (): Error | null => started.find((w) => w.failure !== null)?.failure ?? null;
@@ -157,7 +142,7 @@ export async function analyzeCapturesInParallel(files: string[], opts: AnalyzerO
             // A worker may be stalled on a full ended ring: empty those before waiting for it.
             drain();
             if (dispatcher.ready()) continue;
-            await waitAtMost(ROOM_WAIT_MS, dispatcher.waitForRoom(ROOM_WAIT_MS), doorbell.waitForRing(ROOM_WAIT_MS), aWorkerFailed);
+            await Promise.race([dispatcher.waitForRoom(ROOM_WAIT_MS), doorbell.waitForRing(ROOM_WAIT_MS), aWorkerFailed]);
             const err = failed();
             if (err !== null) throw err;
             continue;
@@ -189,7 +174,7 @@ export async function analyzeCapturesInParallel(files: string[], opts: AnalyzerO
       drain();
       const waiting = ended.filter((r) => !r.ended);
       if (waiting.length === 0) break;
-      await waitAtMost(ENDED_WAIT_MS, ...waiting.map((r) => r.waitForRecords(ENDED_WAIT_MS)), aWorkerFailed);
+      await Promise.race([...waiting.map((r) => r.waitForRecords(ENDED_WAIT_MS)), aWorkerFailed]);
       const err = failed();
       if (err !== null) throw err;
     }

@@ -33,6 +33,23 @@ export function newRingSab(recordBytes: number, records: number, start = 0): Sha
 }
 
 /**
+ * Waits (up to `timeoutMs`) for a notify on `word[index]` while it still holds `value`, as Atomics.waitAsync does,
+ * but keeps Node's event loop alive meanwhile: a pending waitAsync alone does not, and a notify sent by a thread
+ * that then exits could be lost with the loop empty, leaving the waiter pending for ever. A timer of the same
+ * length does keep it alive, and is cleared as soon as the wait ends.
+ */
+export async function waitForNotify(word: Int32Array, index: number, value: number, timeoutMs: number): Promise<void> {
+  const w = Atomics.waitAsync(word, index, value, timeoutMs);
+  if (!w.async) return;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([w.value, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * A doorbell: one shared word that any worker rings to wake the reading thread, whichever ring that thread is
  * asleep on (a worker about to wait for room in its ring of ended connections rings it: the reading thread may be
  * waiting for room in another worker's segment ring, and would not otherwise wake until that one has room).
@@ -51,8 +68,7 @@ export class Doorbell {
 
   /** Settles when the bell rings (after this call), or after `timeoutMs`. */
   async waitForRing(timeoutMs: number): Promise<void> {
-    const w = Atomics.waitAsync(this.word, 0, Atomics.load(this.word, 0), timeoutMs);
-    if (w.async) await w.value;
+    await waitForNotify(this.word, 0, Atomics.load(this.word, 0), timeoutMs);
   }
 }
 

@@ -17,7 +17,7 @@
  * reader's time; now each side wakes the other only when it waits).
  */
 import type { TcpSegment } from '../decode/segment.js';
-import { C_READ, C_READER_WAITS, C_WRITER_WAITS, C_WRITTEN, COUNTER_MASK, newRingSab, RingViews } from './ring-head.js';
+import { C_READ, C_READER_WAITS, C_WRITER_WAITS, C_WRITTEN, COUNTER_MASK, newRingSab, RingViews, waitForNotify } from './ring-head.js';
 
 /** Bytes of one record: 10 float64 words, or 20 uint32 words, over the same bytes. */
 const RECORD_BYTES = 80;
@@ -96,8 +96,7 @@ export class RingWriter extends RingViews {
     Atomics.store(head, C_WRITER_WAITS, 1);
     const seen = Atomics.load(head, C_READ);
     if (seen === this.readSeen) {
-      const w = Atomics.waitAsync(head, C_READ, seen, timeoutMs);
-      if (w.async) await w.value;
+      await waitForNotify(head, C_READ, seen, timeoutMs);
     }
     if (wait === this.waits) Atomics.store(head, C_WRITER_WAITS, 0);
     this.readSeen = Atomics.load(head, C_READ);

@@ -15,7 +15,7 @@
  */
 import { CONNECTION_STATE_WORDS, Connection } from '../conn/connection.js';
 import type { EmitReason } from '../conn/connection-table.js';
-import { C_READ, C_READER_WAITS, C_WRITER_WAITS, C_WRITTEN, COUNTER_MASK, newRingSab, RingViews, waitForNotify } from './ring-head.js';
+import { C_READ, C_READER_WAITS, C_WRITER_WAITS, C_WRITTEN, COUNTER_MASK, CounterWait, newRingSab, RingViews } from './ring-head.js';
 import { MAX_TUNNEL_NAME } from './segment-ring.js';
 
 /** Word after the state: the record's kind (low 4 bits), the reason (next 4), the tunnel name's length (above). */
@@ -154,19 +154,11 @@ export class EndedRingReader extends RingViews {
     return count;
   }
 
-  /** Counts waits: a wait given up on (raced by a timer) must not lower the flag of a later one when it ends. */
-  private waits = 0;
+  private readonly recordWait = new CounterWait(this.head, C_READER_WAITS, C_WRITTEN);
 
   /** Waits (up to `timeoutMs`) until the writer has written something not yet read. */
   async waitForRecords(timeoutMs: number): Promise<void> {
-    const head = this.head;
-    const wait = ++this.waits;
-    Atomics.store(head, C_READER_WAITS, 1);
-    const written = Atomics.load(head, C_WRITTEN);
-    if (written === this.read) {
-      await waitForNotify(head, C_WRITTEN, written, timeoutMs);
-    }
-    if (wait === this.waits) Atomics.store(head, C_READER_WAITS, 0);
+    await this.recordWait.whileUnchanged(this.read, timeoutMs);
   }
 
   private release(): void {

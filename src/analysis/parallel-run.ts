@@ -107,7 +107,10 @@ export async function analyzeCapturesInParallel(files: string[], opts: AnalyzerO
   // The workers start (and load their code) while this thread opens the files.
   const started = rings.map((ring, i) => startWorker({ ring, ended: endedRings[i]!, doorbell: doorbell.sab, table: shardTable }));
   const dispatcher = new SegmentDispatcher(rings.map((r) => new RingWriter(r)));
-  const failed = (): Error | null => started.find((w) => w.failure !== null)?.failure ?? null;
+  const throwIfAWorkerFailed = (): void => {
+    const err = started.find((w) => w.failure !== null)?.failure ?? null;
+    if (err !== null) throw err;
+  };
   // Settles when a worker fails: every wait below races it.
   const aWorkerFailed = new Promise<void>((resolve) => {
     for (const w of started) w.done.catch(() => resolve());
@@ -143,8 +146,7 @@ export async function analyzeCapturesInParallel(files: string[], opts: AnalyzerO
             drain();
             if (dispatcher.ready()) continue;
             await Promise.race([dispatcher.waitForRoom(ROOM_WAIT_MS), doorbell.waitForRing(ROOM_WAIT_MS), aWorkerFailed]);
-            const err = failed();
-            if (err !== null) throw err;
+            throwIfAWorkerFailed();
             continue;
           }
           const pkt = source.next();
@@ -157,8 +159,7 @@ export async function analyzeCapturesInParallel(files: string[], opts: AnalyzerO
               p.onProgress(b.read, b.total, dispatcher.frames);
             }
             await source.fill();
-            const err = failed();
-            if (err !== null) throw err;
+            throwIfAWorkerFailed();
             continue;
           }
           dispatcher.ingest(pkt);
@@ -175,8 +176,7 @@ export async function analyzeCapturesInParallel(files: string[], opts: AnalyzerO
       const waiting = ended.filter((r) => !r.ended);
       if (waiting.length === 0) break;
       await Promise.race([...waiting.map((r) => r.waitForRecords(ENDED_WAIT_MS)), aWorkerFailed]);
-      const err = failed();
-      if (err !== null) throw err;
+      throwIfAWorkerFailed();
     }
     done = await Promise.all(started.map((w) => w.done));
   } catch (err) {

@@ -50,6 +50,31 @@ export async function waitForNotify(word: Int32Array, index: number, value: numb
 }
 
 /**
+ * One end's asynchronous wait on the other end's counter: raise this end's flag (the other end notifies only
+ * when it is up), sleep while the counter still reads `expected`, lower the flag. Raising the flag before looking
+ * at the counter again loses no wake-up: an end that moved its counter before it saw the flag did not notify,
+ * but its counter is visible by then (sequentially consistent Atomics). A wait given up on (another wake-up won
+ * the race it was in) lowers the flag when it ends only if no later wait has raised it since.
+ */
+export class CounterWait {
+  private waits = 0;
+
+  constructor(
+    private readonly head: Int32Array,
+    private readonly flag: number,
+    private readonly counter: number,
+  ) {}
+
+  async whileUnchanged(expected: number, timeoutMs: number): Promise<void> {
+    const head = this.head;
+    const wait = ++this.waits;
+    Atomics.store(head, this.flag, 1);
+    if (Atomics.load(head, this.counter) === expected) await waitForNotify(head, this.counter, expected, timeoutMs);
+    if (wait === this.waits) Atomics.store(head, this.flag, 0);
+  }
+}
+
+/**
  * A doorbell: one shared word that any worker rings to wake the reading thread, whichever ring that thread is
  * asleep on (a worker about to wait for room in its ring of ended connections rings it: the reading thread may be
  * waiting for room in another worker's segment ring, and would not otherwise wake until that one has room).

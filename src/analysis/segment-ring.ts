@@ -17,7 +17,7 @@
  * reader's time; now each side wakes the other only when it waits).
  */
 import type { TcpSegment } from '../decode/segment.js';
-import { C_READ, C_READER_WAITS, C_WRITER_WAITS, C_WRITTEN, COUNTER_MASK, newRingSab, RingViews, waitForNotify } from './ring-head.js';
+import { C_READ, C_READER_WAITS, C_WRITER_WAITS, C_WRITTEN, COUNTER_MASK, CounterWait, newRingSab, RingViews } from './ring-head.js';
 
 /** Bytes of one record: 10 float64 words, or 20 uint32 words, over the same bytes. */
 const RECORD_BYTES = 80;
@@ -83,23 +83,13 @@ export class RingWriter extends RingViews {
     return this.capacity - ((this.written - this.readSeen) & COUNTER_MASK) >= n;
   }
 
-  /** Counts waits: a wait given up on (raced by a timer) must not lower the flag of a later one when it ends. */
-  private waits = 0;
+  private readonly roomWait = new CounterWait(this.head, C_WRITER_WAITS, C_READ);
 
   /** Publishes what was written, then waits (up to `timeoutMs`) for the reader to consume some. */
   async waitForRoom(timeoutMs: number): Promise<void> {
     this.publish();
-    const head = this.head;
-    const wait = ++this.waits;
-    // Raise the flag, then look again: a reader that consumed before it saw the flag did not wake us, but its
-    // counter is visible now (sequentially consistent Atomics), so no wake-up is lost.
-    Atomics.store(head, C_WRITER_WAITS, 1);
-    const seen = Atomics.load(head, C_READ);
-    if (seen === this.readSeen) {
-      await waitForNotify(head, C_READ, seen, timeoutMs);
-    }
-    if (wait === this.waits) Atomics.store(head, C_WRITER_WAITS, 0);
-    this.readSeen = Atomics.load(head, C_READ);
+    await this.roomWait.whileUnchanged(this.readSeen, timeoutMs);
+    this.readSeen = Atomics.load(this.head, C_READ);
   }
 
   /** Makes the records written so far visible to the reader, and wakes it if it waits. */

@@ -209,15 +209,17 @@ export class Connection {
     this.firstTime = toSeconds(seg.tsSec, seg.tsNs);
     this.lastTime = this.firstTime;
     this.firstFrame = seg.frame;
+    this.client.f[W.clock] = this.firstTime;
+    this.server.f[W.clock] = this.firstTime;
     if (!this.midstream) {
-      this.client.setStateCode(S.SYN_SENT, this.firstTime, seg.frame);
-      this.server.setStateCode(S.LISTEN, this.firstTime, seg.frame);
+      this.client.setStateCode(S.SYN_SENT, seg.frame);
+      this.server.setStateCode(S.LISTEN, seg.frame);
     } else if (syn) {
-      this.client.setStateCode(S.SYN_SENT, this.firstTime, seg.frame);
-      this.server.setStateCode(S.SYN_RECV, this.firstTime, seg.frame);
+      this.client.setStateCode(S.SYN_SENT, seg.frame);
+      this.server.setStateCode(S.SYN_RECV, seg.frame);
     } else {
-      this.client.setStateCode(S.ESTABLISHED, this.firstTime, seg.frame);
-      this.server.setStateCode(S.ESTABLISHED, this.firstTime, seg.frame);
+      this.client.setStateCode(S.ESTABLISHED, seg.frame);
+      this.server.setStateCode(S.ESTABLISHED, seg.frame);
     }
     if (this.zeekTracked) this.history.begin(senderIsServer);
     return senderIsServer;
@@ -306,6 +308,9 @@ export class Connection {
     }
     s[W.lastSeenTime] = t;
     s[W.lastFrame] = frame;
+    // What the state changes below are stamped with (W.clock: not an argument, which V8 would box every time).
+    s[W.clock] = t;
+    r[W.clock] = t;
     if (seg.checksumOk === 0) this.badChecksums++;
     if (seg.truncated) this.truncated++;
     if (this.zeekTracked) this.history.onSegment(seg, fromServer);
@@ -316,7 +321,7 @@ export class Connection {
 
     if (rst) {
       s[W.flags] = sf;
-      note = this.onRst(seg, snd, rcv, fromServer, t);
+      note = this.onRst(seg, snd, rcv, fromServer);
       if (this.traced) this.trace.addSegment(seg, fromServer, note);
       return;
     }
@@ -366,8 +371,8 @@ export class Connection {
           r[W.wscaleShift] = Math.min(rOffered, 14);
         }
         const sState = s[W.states]! & 15;
-        if (sState === S.LISTEN || sState === S.CLOSED) snd.setStateCode(S.SYN_RECV, t, frame);
-        if ((r[W.states]! & 15) === S.SYN_SENT) rcv.setStateCode(S.ESTABLISHED, t, frame);
+        if (sState === S.LISTEN || sState === S.CLOSED) snd.setStateCode(S.SYN_RECV, frame);
+        if ((r[W.states]! & 15) === S.SYN_SENT) rcv.setStateCode(S.ESTABLISHED, frame);
       }
     }
 
@@ -387,10 +392,10 @@ export class Connection {
         rf |= F.hasNxt;
         r[W.nxt] = ack;
       }
-      if (!syn && (s[W.states]! & 15) === S.SYN_SENT && this.sawSynAck) snd.setStateCode(S.ESTABLISHED, t, frame);
+      if (!syn && (s[W.states]! & 15) === S.SYN_SENT && this.sawSynAck) snd.setStateCode(S.ESTABLISHED, frame);
       // The server leaves SYN_RECV when the client acknowledges its SYN.
       if ((r[W.states]! & 15) === S.SYN_RECV && (rf & F.hasIsn) !== 0 && seqAfter(ack, r[W.isn]!)) {
-        rcv.setStateCode(S.ESTABLISHED, t, frame);
+        rcv.setStateCode(S.ESTABLISHED, frame);
         if (!syn) this.sawHandshakeAck = true;
       }
       if ((rf & (F.hasFin | F.finAcked)) === F.hasFin && seqAtOrAfter(ack, seqAdd(r[W.finSeq]!, 1))) {
@@ -398,15 +403,15 @@ export class Connection {
         r[W.finAckFrame] = frame;
         r[W.finAckTime] = t;
         const rState = r[W.states]! & 15;
-        if (rState === S.FIN_WAIT_1) rcv.setStateCode(S.FIN_WAIT_2, t, frame);
-        else if (rState === S.CLOSING) rcv.setStateCode(S.TIME_WAIT, t, frame);
-        else if (rState === S.LAST_ACK) rcv.setStateCode(S.CLOSED, t, frame);
+        if (rState === S.FIN_WAIT_1) rcv.setStateCode(S.FIN_WAIT_2, frame);
+        else if (rState === S.CLOSING) rcv.setStateCode(S.TIME_WAIT, frame);
+        else if (rState === S.LAST_ACK) rcv.setStateCode(S.CLOSED, frame);
         // The sender's acknowledgement shows it received the peer's FIN: that, not the FIN crossing the vantage
         // point, moves it on (so that crossed FINs give CLOSING, as in the kernel).
         s[W.flags] = sf;
         r[W.flags] = rf;
-        this.onFinReceived(snd, t, frame);
-        this.checkFinished(t);
+        this.onFinReceived(snd, frame);
+        this.checkFinished();
       }
     }
 
@@ -423,10 +428,10 @@ export class Connection {
           s[W.gaps] = s[W.gaps]! + 1;
           note = NOTE.gap;
         }
-        newData(s, r, rf, len, frame, t);
+        newData(s, r, rf, len, frame);
       } else if (seqAfter(segEnd, nxt) && !fin) {
         // Partly old, partly new: count the new part.
-        newData(s, r, rf, seqDiff(segEnd, nxt), frame, t);
+        newData(s, r, rf, seqDiff(segEnd, nxt), frame);
         s[W.retransmissions] = s[W.retransmissions]! + 1;
         note = NOTE.retransmission;
       } else if (len <= 1 && seqDiff(nxt, seqAdd(seq, len)) === (fin && (sf & F.hasFin) !== 0 ? 1 : 0) && r[W.window] === 0) {
@@ -435,7 +440,7 @@ export class Connection {
         note = NOTE.zeroWindowProbe;
       } else if (len === 1 && seqAdd(seq, 1) === nxt && !fin) {
         // One old byte at snd.una - 1: the keep-alive some stacks (Windows, BSD) send with a garbage byte.
-        keepAlive(s, frame, t);
+        keepAlive(s, frame);
         note = NOTE.keepAlive;
       } else if ((sf & F.hasAckedByPeer) !== 0 && seqAtOrAfter(s[W.ackedByPeer]!, segEnd)) {
         // Bytes the peer had already acknowledged: a copy of the frame (a SPAN port, two vantage points merged)
@@ -443,7 +448,7 @@ export class Connection {
         this.duplicates++;
         note = NOTE.duplicate;
       } else {
-        retransmission(s, frame, t);
+        retransmission(s, frame);
         note = NOTE.retransmission;
       }
     } else {
@@ -454,7 +459,7 @@ export class Connection {
           s[W.lastZeroWindowProbeFrame] = frame;
           note = NOTE.zeroWindowProbe;
         } else {
-          keepAlive(s, frame, t);
+          keepAlive(s, frame);
           note = NOTE.keepAlive;
         }
       }
@@ -474,7 +479,7 @@ export class Connection {
           this.closer = fromServer ? 'server' : 'client';
         }
         s[W.flags] = sf;
-        this.onFinSent(snd, t, frame);
+        this.onFinSent(snd, frame);
       } else if (finSeq === s[W.finSeq]) {
         if (note === NOTE.none) note = NOTE.finRetransmission;
         if (len === 0) s[W.retransmissions] = s[W.retransmissions]! + 1;
@@ -497,10 +502,10 @@ export class Connection {
   }
 
   /** State changes when `snd` sends its first FIN. */
-  private onFinSent(snd: EndpointTrack, t: number, frame: number): void {
+  private onFinSent(snd: EndpointTrack, frame: number): void {
     switch (snd.stateCode) {
       case S.CLOSE_WAIT:
-        snd.setStateCode(S.LAST_ACK, t, frame);
+        snd.setStateCode(S.LAST_ACK, frame);
         break;
       case S.LAST_ACK:
       case S.CLOSING:
@@ -509,24 +514,24 @@ export class Connection {
       case S.FIN_WAIT_2:
         break;
       default:
-        snd.setStateCode(S.FIN_WAIT_1, t, frame);
+        snd.setStateCode(S.FIN_WAIT_1, frame);
     }
-    this.checkFinished(t);
+    this.checkFinished();
   }
 
   /** State changes when an end shows (by its acknowledgement) that it received the peer's FIN. */
-  private onFinReceived(e: EndpointTrack, t: number, frame: number): void {
+  private onFinReceived(e: EndpointTrack, frame: number): void {
     switch (e.stateCode) {
       case S.FIN_WAIT_1:
-        e.setStateCode(e.finAcked ? S.TIME_WAIT : S.CLOSING, t, frame);
+        e.setStateCode(e.finAcked ? S.TIME_WAIT : S.CLOSING, frame);
         break;
       case S.FIN_WAIT_2:
-        e.setStateCode(S.TIME_WAIT, t, frame);
+        e.setStateCode(S.TIME_WAIT, frame);
         break;
       case S.ESTABLISHED:
       case S.SYN_RECV:
       case S.SYN_SENT:
-        e.setStateCode(S.CLOSE_WAIT, t, frame);
+        e.setStateCode(S.CLOSE_WAIT, frame);
         break;
       default:
         break;
@@ -534,7 +539,8 @@ export class Connection {
   }
 
   /** Handles a RST; returns the ladder note. */
-  private onRst(seg: TcpSegment, snd: EndpointTrack, rcv: EndpointTrack, fromServer: boolean, t: number): NoteCode {
+  private onRst(seg: TcpSegment, snd: EndpointTrack, rcv: EndpointTrack, fromServer: boolean): NoteCode {
+    const t = snd.f[W.clock]!;
     const hasAck = (seg.flags & TCP_ACK) !== 0;
     if (!this.rstAcceptable(seg, snd, rcv, hasAck)) {
       snd.outOfWindowRsts++;
@@ -565,10 +571,10 @@ export class Connection {
     if (this.closer === null) {
       this.closer = fromServer ? 'server' : 'client';
     }
-    snd.setStateCode(S.CLOSED, t, seg.frame);
+    snd.setStateCode(S.CLOSED, seg.frame);
     // A TIME_WAIT end may keep its state (RFC 1337); every other end is torn down by an acceptable RST.
-    if (rcv.stateCode !== S.TIME_WAIT) rcv.setStateCode(S.CLOSED, t, seg.frame);
-    this.markFinished(t);
+    if (rcv.stateCode !== S.TIME_WAIT) rcv.setStateCode(S.CLOSED, seg.frame);
+    this.markFinished();
     return NOTE.none;
   }
 
@@ -593,34 +599,39 @@ export class Connection {
     return snd.hasNxt && seg.seq === snd.nxt && seqBefore(seqDiff(snd.nxt, rcvNxt), win);
   }
 
-  private checkFinished(t: number): void {
+  private checkFinished(): void {
     const c = this.client.stateCode;
     const v = this.server.stateCode;
     if (this.client.hasFin && this.server.hasFin && (c === S.CLOSED || c === S.TIME_WAIT) && (v === S.CLOSED || v === S.TIME_WAIT)) {
-      this.markFinished(t);
+      this.markFinished();
     }
   }
 
-  private markFinished(t: number): void {
+  /** Marks the connection finished at the segment being taken (the ends' clock). */
+  private markFinished(): void {
     if (!this.finished) {
       this.finished = true;
-      this.finishedTime = t;
+      this.finishedTime = this.client.f[W.clock]!;
     }
   }
 
 }
 
-/** New payload from the end with words `s` (`r`: the peer's words, `rf` the peer's flags). */
-function newData(s: Float64Array, r: Float64Array, rf: number, bytes: number, frame: number, t: number): void {
+/**
+ * New payload from the end with words `s` (`r`: the peer's words, `rf` the peer's flags). These helpers read the
+ * segment's time from the end's clock word rather than take it as an argument (see W.clock).
+ */
+function newData(s: Float64Array, r: Float64Array, rf: number, bytes: number, frame: number): void {
   s[W.payloadBytes] = s[W.payloadBytes]! + bytes;
   if (s[W.firstDataFrame]! < 0) s[W.firstDataFrame] = frame;
-  s[W.lastDataTime] = t;
+  s[W.lastDataTime] = s[W.clock]!;
   s[W.receivedSinceOwnSend] = 0;
   r[W.receivedSinceOwnSend] = r[W.receivedSinceOwnSend]! + bytes;
   if ((rf & F.hasFin) !== 0 && s[W.dataAfterPeerFinFrame]! < 0) s[W.dataAfterPeerFinFrame] = frame;
 }
 
-function retransmission(s: Float64Array, frame: number, t: number): void {
+function retransmission(s: Float64Array, frame: number): void {
+  const t = s[W.clock]!;
   s[W.retransmissions] = s[W.retransmissions]! + 1;
   const since = s[W.retransSinceAck]! + 1;
   s[W.retransSinceAck] = since;
@@ -632,7 +643,8 @@ function retransmission(s: Float64Array, frame: number, t: number): void {
   s[W.lastRetransTime] = t;
 }
 
-function keepAlive(s: Float64Array, frame: number, t: number): void {
+function keepAlive(s: Float64Array, frame: number): void {
+  const t = s[W.clock]!;
   s[W.keepAlives] = s[W.keepAlives]! + 1;
   s[W.keepAlivesUnanswered] = s[W.keepAlivesUnanswered]! + 1;
   s[W.lastKeepAliveFrame] = frame;

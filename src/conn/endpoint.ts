@@ -61,6 +61,12 @@ export const W = {
   payloadBytes: 18,
   firstDataFrame: 19,
   lastDataTime: 20,
+  /**
+   * The time of the segment the connection is taking (both ends hold it): what state changes are stamped with.
+   * A word rather than an argument: a time passed to a call V8 does not inline is boxed, and V8 boxes it once
+   * for every such call of a method, at their common dominator: that was a heap number for every segment.
+   */
+  clock: 21,
   receivedSinceOwnSend: 22,
   retransSinceAck: 23,
   retransRunStart: 24,
@@ -119,7 +125,7 @@ export const ENDPOINT_WORDS = STATE_LOG + 2 * INLINE_STATE_CHANGES;
 /** Float64 words of an end that keeps no state log (no record will list its state changes). */
 export const ENDPOINT_WORDS_UNLOGGED = STATE_LOG;
 
-/** The initial words of an end, copied in on creation and reset. Words 21, 34, 45 and 46 and flag bit 0x100 are free. */
+/** The initial words of an end, copied in on creation and reset. Words 34, 45 and 46 and flag bit 0x100 are free. */
 const INITIAL = new Float64Array(ENDPOINT_WORDS);
 const INITIAL_FIELDS = INITIAL.subarray(0, STATE_LOG);
 (function initial(t: Float64Array): void {
@@ -130,6 +136,7 @@ const INITIAL_FIELDS = INITIAL.subarray(0, STATE_LOG);
   t[W.lastSegTime] = -1;
   t[W.firstDataFrame] = -1;
   t[W.lastDataTime] = -1;
+  t[W.clock] = -1;
   t[W.retransRunStart] = -1;
   t[W.ackAdvanceTime] = -1;
   t[W.lastZeroWindowProbeFrame] = -1;
@@ -669,12 +676,13 @@ export class EndpointTrack {
     if (this.extraStates !== null) this.extraStates.length = 0;
   }
 
-  setState(state: TcpState, time: number, frame: number): void {
-    this.setStateCode(STATE_CODE[state], time, frame);
+  /** Enters `state` at the end's clock (W.clock), at frame `frame`. */
+  setState(state: TcpState, frame: number): void {
+    this.setStateCode(STATE_CODE[state], frame);
   }
 
   /** setState by the state's code (S). */
-  setStateCode(code: StateCode, time: number, frame: number): void {
+  setStateCode(code: StateCode, frame: number): void {
     const f = this.f;
     const states = f[W.states]!;
     if (code === (states & 15)) return;
@@ -683,6 +691,7 @@ export class EndpointTrack {
     const n = f[STATE_COUNT]!;
     if (n >= MAX_STATE_CHANGES) return;
     f[STATE_COUNT] = n + 1;
+    const time = f[W.clock]!;
     if (n < INLINE_STATE_CHANGES) {
       f[STATE_LOG + 2 * n] = time;
       f[STATE_LOG + 2 * n + 1] = frame * 16 + code;

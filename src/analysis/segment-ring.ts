@@ -61,6 +61,12 @@ export function newRingBuffer(records = DEFAULT_RING_RECORDS, start = 0): Shared
 
 /** Records written since the writer last published before it publishes anyway (so the reader starts early). */
 const PUBLISH_EVERY = 512;
+/**
+ * The first publication comes after this many records, and each next one after twice as many, up to
+ * PUBLISH_EVERY: at the start the decoder still runs unoptimised code, and the worker, which has nothing else to
+ * do, would wait for 512 records (10–30 ms) before its first.
+ */
+const FIRST_PUBLISH = 16;
 
 /**
  * The writing end (the decoding thread). Writes never block: the caller asks hasRoom() first and, when there is
@@ -73,6 +79,7 @@ export class RingWriter extends RingViews {
 
   private written = Atomics.load(this.head, C_WRITTEN);
   private published = this.written;
+  private publishEvery = FIRST_PUBLISH;
   /** The reader's counter as last loaded (it only grows, so a stale value only underestimates the room). */
   private readSeen = Atomics.load(this.head, C_READ);
 
@@ -106,7 +113,10 @@ export class RingWriter extends RingViews {
 
   private advance(): void {
     this.written = (this.written + 1) & COUNTER_MASK;
-    if (((this.written - this.published) & COUNTER_MASK) >= PUBLISH_EVERY) this.publish();
+    if (((this.written - this.published) & COUNTER_MASK) >= this.publishEvery) {
+      this.publish();
+      if (this.publishEvery < PUBLISH_EVERY) this.publishEvery *= 2;
+    }
   }
 
   /** A segment of the reader's share; `tunnelId` as defined by defineTunnel (0 for none). */

@@ -322,20 +322,25 @@ export class ConnectionTable {
           this.index.removeAt(at);
         }
       }
-      this.conns[conn.slot] = null;
-      if (this.freeCount === this.freeSlots.length) {
-        const grown = new Int32Array(this.freeSlots.length * 2);
-        grown.set(this.freeSlots);
-        this.freeSlots = grown;
-      }
-      this.freeSlots[this.freeCount++] = conn.slot;
-      // Its activity entries are stale from now on.
-      this.slotStamp[conn.slot] = -1;
-      conn.slot = -1;
-      this.size--;
+      this.freeSlot(conn);
     }
     // Whatever removed it (superseded by a new incarnation, evicted, emitted), its finished-queue entry is void.
     conn.inFinishedQueue = false;
+  }
+
+  /** Gives a connection's slot back (its index entry is the caller's). */
+  private freeSlot(conn: Connection): void {
+    this.conns[conn.slot] = null;
+    if (this.freeCount === this.freeSlots.length) {
+      const grown = new Int32Array(this.freeSlots.length * 2);
+      grown.set(this.freeSlots);
+      this.freeSlots = grown;
+    }
+    this.freeSlots[this.freeCount++] = conn.slot;
+    // Its activity entries are stale from now on.
+    this.slotStamp[conn.slot] = -1;
+    conn.slot = -1;
+    this.size--;
   }
 
   /** Emits finished connections whose grace period has passed. */
@@ -487,15 +492,21 @@ export class ConnectionTable {
   /** The connection the last segment went to, or null (it was a straggler of an emitted or evicted one). */
   lastConnection: Connection | null = null;
 
-  /** Emits every connection still held (end of the capture), oldest activity first. */
+  /**
+   * Emits every connection still held (end of the capture), oldest activity first. The table is empty afterwards
+   * and has forgotten its tombstones: the index is cleared once at the end instead of losing an entry per
+   * connection (a cache miss each, a third of the flush's time: tens of thousands of connections at once).
+   */
   flush(): void {
     const now = this.now;
     for (let conn = this.oldest(null); conn !== null; conn = this.oldest(null)) {
       conn.inFinishedQueue = false;
-      this.remove(conn, NO_TOMBSTONE);
+      this.freeSlot(conn);
       this.emit(conn, conn.finished ? 'finished' : 'end-of-capture', now);
       this.recycle(conn);
     }
+    this.index.clear();
+    this.tombFlags.fill(0);
     this.finishedQueue = [];
     this.finishedGens = [];
     this.finishedHead = 0;

@@ -170,6 +170,12 @@ export class TupleIndex {
     this.count--;
   }
 
+  /** Removes every entry. */
+  clear(): void {
+    this.e.fill(0);
+    this.count = 0;
+  }
+
   private grow(): void {
     const old = this.e;
     const cap = (this.mask + 1) * 2;

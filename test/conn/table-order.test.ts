@@ -48,6 +48,31 @@ describe('connection table activity order', () => {
     assert.equal(t.size, 0);
   });
 
+  it('after a flush the table is empty and starts afresh: a flushed tuple opens a new connection, and a new one is emitted once', () => {
+    const out: [number, EmitReason][] = [];
+    // One connection finished and emitted (a tombstone), one held, then the flush.
+    const t = table({ graceSeconds: 1 }, out);
+    const s = newTcpSegment();
+    t.onSegment(seg(s, 40001, TCP_RST | TCP_ACK, 100, 1));
+    t.onSegment(seg(s, 40002, TCP_SYN, 100.1, 2));
+    t.onSegment(seg(s, 40003, TCP_SYN, 103, 3));
+    assert.deepEqual(out, [[40001, 'finished']]);
+    t.flush();
+    assert.deepEqual(out.slice(1), [[40002, 'end-of-capture'], [40003, 'end-of-capture']]);
+    assert.equal(t.size, 0);
+    // Every tuple, the held ones' and the tombstone's, now opens a new connection, held exactly once.
+    for (const [i, p] of [40001, 40002, 40003].entries()) {
+      t.onSegment(seg(s, p, TCP_ACK, 104 + i, 4 + i));
+      assert.equal(t.lastConnection?.clientPort, p);
+      assert.equal(t.lastConnection?.firstFrame, 4 + i);
+    }
+    assert.equal(t.size, 3);
+    assert.equal(t.latePackets + t.packetsOfEvicted, 0);
+    t.flush();
+    assert.deepEqual(out.slice(3).map(([p]) => p), [40001, 40002, 40003]);
+    assert.equal(t.size, 0);
+  });
+
   it('beyond maxConnections the least recently active is evicted, and its later packets count against it', () => {
     const out: [number, EmitReason][] = [];
     const t = table({ maxConnections: 3 }, out);

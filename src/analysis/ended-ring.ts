@@ -50,9 +50,19 @@ export function newEndedRing(records = DEFAULT_ENDED_RECORDS, start = 0): Shared
   return newRingSab(RECORD_BYTES, records, start);
 }
 
-/** The writing end (a worker): each record is published as soon as it is written. */
+/**
+ * Records written before the writer publishes them (besides before it waits, and at the end): publishing is a
+ * sequentially consistent store to the line the reader polls, which then moves between the cores' caches.
+ */
+const PUBLISH_EVERY = 64;
+
+/**
+ * The writing end (a worker). Records are published in batches: every PUBLISH_EVERY, when the ring is full,
+ * at the end, and whenever the worker asks (publish(): before it waits for segments).
+ */
 export class EndedRingWriter extends RingViews {
   private written = Atomics.load(this.head, C_WRITTEN);
+  private published = this.written;
   /** The reader's counter as last loaded (it only grows, so a stale value only underestimates the room). */
   private readSeen = Atomics.load(this.head, C_READ);
 
@@ -80,6 +90,15 @@ export class EndedRingWriter extends RingViews {
     const s = this.claim();
     this.f64[s * RECORD_F64 + META] = Kind.End;
     this.advance();
+    this.publish();
+  }
+
+  /** Makes every record written so far visible to the reader, and wakes it if it waits. */
+  publish(): void {
+    if (this.published === this.written) return;
+    this.published = this.written;
+    Atomics.store(this.head, C_WRITTEN, this.written);
+    if (Atomics.load(this.head, C_READER_WAITS) !== 0) Atomics.notify(this.head, C_WRITTEN);
   }
 
   /** The slot to write next, once there is room (blocking until the reader makes some). */
@@ -88,6 +107,7 @@ export class EndedRingWriter extends RingViews {
     while (((this.written - this.readSeen) & COUNTER_MASK) >= this.capacity) {
       this.readSeen = Atomics.load(head, C_READ);
       if (((this.written - this.readSeen) & COUNTER_MASK) < this.capacity) break;
+      this.publish();
       this.beforeWait();
       // Raise the flag, then look again: a reader that drained before it saw the flag did not wake us, but its
       // counter is visible now.
@@ -102,8 +122,7 @@ export class EndedRingWriter extends RingViews {
 
   private advance(): void {
     this.written = (this.written + 1) & COUNTER_MASK;
-    Atomics.store(this.head, C_WRITTEN, this.written);
-    if (Atomics.load(this.head, C_READER_WAITS) !== 0) Atomics.notify(this.head, C_WRITTEN);
+    if (((this.written - this.published) & COUNTER_MASK) >= PUBLISH_EVERY) this.publish();
   }
 }
 

@@ -194,6 +194,8 @@ export interface RingHandler {
   segment(seg: TcpSegment): void;
   sweep(t: number, lastSec: number, lastNs: number): void;
   end(now: number, lastSec: number, lastNs: number, recordedEnd: number): void;
+  /** The ring is empty: the reader is about to wait for the writer. */
+  idle?(): void;
 }
 
 /** Records consumed before the reader hands their slots back to the writer. */
@@ -222,6 +224,7 @@ export class RingReader extends RingViews {
       const written = Atomics.load(head, C_WRITTEN);
       if (written === this.read) {
         if (shouldStop()) return false;
+        h.idle?.();
         // As the writer does: raise the flag, look again, then sleep.
         Atomics.store(head, C_READER_WAITS, 1);
         if (Atomics.load(head, C_WRITTEN) === written) Atomics.wait(head, C_WRITTEN, written, waitSliceMs);

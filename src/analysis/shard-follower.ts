@@ -30,6 +30,11 @@ export class ShardFollower implements RingHandler {
     });
   }
 
+  /** Out of segments for now: what the table handed back meanwhile must be visible to the reading thread. */
+  idle(): void {
+    this.out.publish();
+  }
+
   segment(seg: TcpSegment): void {
     this.follower.ingestSegment(seg);
   }

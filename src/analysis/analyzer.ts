@@ -6,6 +6,7 @@ import type { ConnectionRecord } from '../classify/record.js';
 import type { Connection } from '../conn/connection.js';
 import { ConnectionTable, DEFAULT_TABLE_OPTIONS, type ConnectionTableOptions, type EmitReason } from '../conn/connection-table.js';
 import { toSeconds } from '../conn/time.js';
+import { tupleHash } from '../conn/tuple-index.js';
 import type { TcpSegment } from '../decode/segment.js';
 import { FrameDecoder } from './frame-decoder.js';
 
@@ -56,11 +57,11 @@ export class TableFollower extends FrameDecoder {
 
   /**
    * Feeds a TCP segment decoded elsewhere (a worker of a parallel run: the reading thread decoded it and counted
-   * its frame). Returns the connection it went to, or null.
+   * its frame), with its tuple's hash when that is known already. Returns the connection it went to, or null.
    */
-  ingestSegment(seg: TcpSegment): Connection | null {
+  ingestSegment(seg: TcpSegment, hash = tupleHash(seg)): Connection | null {
     this.noteTimestamp(seg.tsSec, seg.tsNs);
-    this.table.onSegment(seg);
+    this.table.onSegment(seg, hash);
     return this.table.lastConnection;
   }
 

@@ -3,7 +3,8 @@ import { SWEEP_INTERVAL_S, sweepDue } from '../conn/connection-table.js';
 import { toSeconds } from '../conn/time.js';
 import { FrameDecoder } from './frame-decoder.js';
 import { MAX_TUNNEL_IDS, MAX_TUNNEL_NAME, RingWriter } from './segment-ring.js';
-import { shardOf } from './shard.js';
+import { shardOfHash } from './shard.js';
+import { tupleHash } from '../conn/tuple-index.js';
 
 /**
  * Records one frame can add to a ring: a sweep point, an encapsulation name (the decoder builds them from at most
@@ -66,9 +67,10 @@ export class SegmentDispatcher extends FrameDecoder {
       this.nextSweep = t + SWEEP_INTERVAL_S;
       for (const r of this.rings) r.sweep(t, this.lastSec, this.lastNs);
     }
-    const k = this.rings.length === 1 ? 0 : shardOf(seg, this.rings.length);
+    const hash = tupleHash(seg);
+    const k = this.rings.length === 1 ? 0 : shardOfHash(hash, this.rings.length);
     const ring = this.rings[k]!;
-    ring.segment(seg, seg.tunnel === '' ? 0 : this.tunnelId(k, ring, seg.tunnel));
+    ring.segment(seg, seg.tunnel === '' ? 0 : this.tunnelId(k, ring, seg.tunnel), hash);
   }
 
   /** Ends every ring: the tables' final clock, the capture's last timestamp and the end a file recorded. */

@@ -8,8 +8,8 @@
  *
  * Only what the connection table and the TCP state read is carried (the table-output runs keep neither Zeek's
  * view nor the ladder trace, which read more of the segment): times, frame, tuple, sequence numbers, flags,
- * window, window-scale option, payload length, checksum and truncation facts, and the encapsulation (by a
- * number defined earlier in the ring). Besides segments, the ring carries the capture clock's sweep points and
+ * window, window-scale option, payload length, checksum and truncation facts, the encapsulation (by a number
+ * defined earlier in the ring), and the tuple's hash. Besides segments, the ring carries the capture clock's sweep points and
  * the end of the input, so that a worker's table emits connections exactly when a table holding all of them
  * would (see Kind).
  *
@@ -119,16 +119,20 @@ export class RingWriter extends RingViews {
     }
   }
 
-  /** A segment of the reader's share; `tunnelId` as defined by defineTunnel (0 for none). */
-  segment(seg: TcpSegment, tunnelId: number): void {
+  /**
+   * A segment of the reader's share; `tunnelId` as defined by defineTunnel (0 for none), `hash` its tuple's
+   * (tupleHash: the reading thread computes it anyway to pick the share, and the worker need not again).
+   */
+  segment(seg: TcpSegment, tunnelId: number, hash: number): void {
     const s = this.slot();
     const f = s * RECORD_F64;
     const w = s * RECORD_U32;
     const u = this.u32;
     this.f64[f] = seg.tsSec;
     this.f64[f + 1] = seg.frame;
-    u[w + 4] = Kind.Segment | ((seg.flags & 0x1ff) << 4) | (seg.ipVersion === 6 ? 1 << 13 : 0)
-      | ((seg.checksumOk + 1) << 14) | (seg.truncated ? 1 << 16 : 0) | ((seg.tsDigits & 0x1f) << 17);
+    u[w + 4] = (Kind.Segment | ((seg.flags & 0x1ff) << 4) | (seg.ipVersion === 6 ? 1 << 13 : 0)
+      | ((seg.checksumOk + 1) << 14) | (seg.truncated ? 1 << 16 : 0) | ((seg.tsDigits & 0x1f) << 17)
+      | (((seg.windowScale + 1) & 0x1ff) << 22)) >>> 0;
     u[w + 5] = seg.tsNs;
     const sa = seg.srcAddr;
     const da = seg.dstAddr;
@@ -145,7 +149,7 @@ export class RingWriter extends RingViews {
     u[w + 16] = seg.ack;
     u[w + 17] = ((tunnelId << 16) | (seg.window & 0xffff)) >>> 0;
     u[w + 18] = seg.payloadLen;
-    this.i32[w + 19] = seg.windowScale;
+    this.i32[w + 19] = hash;
     this.advance();
   }
 
@@ -191,7 +195,8 @@ export class RingWriter extends RingViews {
 
 /** What the reading end calls for each record. */
 export interface RingHandler {
-  segment(seg: TcpSegment): void;
+  /** A segment, and its tuple's hash (tupleHash). */
+  segment(seg: TcpSegment, hash: number): void;
   sweep(t: number, lastSec: number, lastNs: number): void;
   end(now: number, lastSec: number, lastNs: number, recordedEnd: number): void;
   /** The ring is empty: the reader is about to wait for the writer. */
@@ -237,7 +242,7 @@ export class RingReader extends RingViews {
         const kind = this.u32[s * RECORD_U32 + 4]! & 0xf;
         if (kind === Kind.Segment) {
           this.decodeSegment(s, seg);
-          h.segment(seg);
+          h.segment(seg, this.i32[s * RECORD_U32 + 19]!);
         } else if (kind === Kind.Sweep) {
           h.sweep(this.f64[s * RECORD_F64]!, this.f64[s * RECORD_F64 + 1]!, this.u32[s * RECORD_U32 + 5]!);
         } else if (kind === Kind.TunnelPart || kind === Kind.TunnelDef) {
@@ -311,7 +316,7 @@ export class RingReader extends RingViews {
     seg.window = wt & 0xffff;
     seg.tunnel = this.tunnels[wt >>> 16] ?? '';
     seg.payloadLen = u[w + 18]!;
-    seg.windowScale = this.i32[w + 19]!;
+    seg.windowScale = ((m >>> 22) & 0x1ff) - 1;
   }
 
   private readTunnel(s: number, kind: number): void {

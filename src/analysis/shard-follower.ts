@@ -35,8 +35,8 @@ export class ShardFollower implements RingHandler {
     this.out.publish();
   }
 
-  segment(seg: TcpSegment): void {
-    this.follower.ingestSegment(seg);
+  segment(seg: TcpSegment, hash: number): void {
+    this.follower.ingestSegment(seg, hash);
   }
 
   /** A sweep point: the capture's latest timestamp as the reading thread saw it (all frames), then the sweep. */

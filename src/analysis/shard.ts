@@ -14,6 +14,10 @@ export interface Shard {
  * constant, so a shard (which fixes the hash modulo `count`) still spreads over all of its index.
  */
 export function shardOf(seg: TcpSegment, count: number): number {
-  const h = tupleHash(seg);
+  return shardOfHash(tupleHash(seg), count);
+}
+
+/** shardOf for a segment whose tuple hash is known. */
+export function shardOfHash(h: number, count: number): number {
   return (Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0) % count;
 }

@@ -151,11 +151,10 @@ export class ConnectionTable {
     }
   }
 
-  /** Feeds one TCP segment. */
-  onSegment(seg: TcpSegment): void {
+  /** Feeds one TCP segment; `hash` is its tuple's (tupleHash), passed when the caller has it already. */
+  onSegment(seg: TcpSegment, hash = tupleHash(seg)): void {
     const t = toSeconds(seg.tsSec, seg.tsNs);
     this.advanceTo(t);
-    const hash = tupleHash(seg);
     const found = this.index.find(seg, hash);
     let conn = found >= 0 && found < TOMB_TAG ? this.conns[found]! : null;
     const dir = this.index.dir;

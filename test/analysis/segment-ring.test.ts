@@ -32,14 +32,14 @@ function carried(s: TcpSegment): Record<string, unknown> {
   };
 }
 
-type Event = { kind: 'segment'; seg: Record<string, unknown> } | { kind: 'sweep' | 'end'; values: number[] };
+type Event = { kind: 'segment'; seg: Record<string, unknown>; hash: number } | { kind: 'sweep' | 'end'; values: number[] };
 
 function collector(): { events: Event[]; h: RingHandler } {
   const events: Event[] = [];
   return {
     events,
     h: {
-      segment: (seg) => events.push({ kind: 'segment', seg: carried(seg) }),
+      segment: (seg, hash) => events.push({ kind: 'segment', seg: carried(seg), hash }),
       sweep: (t, lastSec, lastNs) => events.push({ kind: 'sweep', values: [t, lastSec, lastNs] }),
       end: (now, lastSec, lastNs, recordedEnd) => events.push({ kind: 'end', values: [now, lastSec, lastNs, recordedEnd] }),
     },
@@ -88,14 +88,16 @@ describe('segment ring', () => {
       segment(2, { flags: TCP_FIN | TCP_ACK, checksumOk: 0, windowScale: 255, frame: 2 ** 40, tsSec: 2 ** 33 }),
       segment(3, { window: 0, payloadLen: 0, seq: 0, ack: 0xffffffff }),
     ];
+    // The tuple hashes the reading thread passes along: any 32-bit integer.
+    const hashes = [0, -1, 0x7fffffff, -0x80000000];
     w.sweep(1_700_000_000.5, 1_700_000_001, 123);
-    for (const s of segs) w.segment(s, 0);
+    segs.forEach((s, i) => w.segment(s, 0, hashes[i]!));
     w.end(1_700_000_003.25, 1_700_000_004, 456, 1_700_000_009);
     const { events, h } = collector();
     assert.equal(drain(new RingReader(sab), h), true);
     assert.deepEqual(events, [
       { kind: 'sweep', values: [1_700_000_000.5, 1_700_000_001, 123] },
-      ...segs.map((s) => ({ kind: 'segment' as const, seg: carried(s) })),
+      ...segs.map((s, i) => ({ kind: 'segment' as const, seg: carried(s), hash: hashes[i]! })),
       { kind: 'end', values: [1_700_000_003.25, 1_700_000_004, 456, 1_700_000_009] },
     ]);
   });
@@ -107,14 +109,14 @@ describe('segment ring', () => {
     assert.ok(long.length > 2 * 60, 'the name spans three records');
     w.defineTunnel(1, 'vxlan');
     w.defineTunnel(2, long);
-    w.segment(segment(0), 1);
-    w.segment(segment(1), 2);
-    w.segment(segment(2), 0);
+    w.segment(segment(0), 1, 7);
+    w.segment(segment(1), 2, 7);
+    w.segment(segment(2), 0, 7);
     w.defineTunnel(MAX_TUNNEL_IDS, 'gre');
-    w.segment(segment(3), MAX_TUNNEL_IDS);
+    w.segment(segment(3), MAX_TUNNEL_IDS, 7);
     w.defineTunnel(MAX_TUNNEL_IDS, 'mpls/gre');
-    w.segment(segment(4), MAX_TUNNEL_IDS);
-    w.segment(segment(5), 1);
+    w.segment(segment(4), MAX_TUNNEL_IDS, 7);
+    w.segment(segment(5), 1, 7);
     w.end(0, 0, 0, 0);
     const { events, h } = collector();
     drain(new RingReader(sab), h);
@@ -131,7 +133,7 @@ describe('segment ring', () => {
     let written = 0;
     for (let round = 0; round < 20; round++) {
       // Fill what room there is (the writer sees the reader's progress), then drain.
-      while (written < 200 && w.hasRoom(1)) w.segment(segment(written++), 0);
+      while (written < 200 && w.hasRoom(1)) w.segment(segment(written++), 0, 7);
       if (written < 200) assert.equal(w.hasRoom(1), false, 'the ring was filled');
       w.publish();
       assert.equal(drain(r, h), false);
@@ -147,7 +149,7 @@ describe('segment ring', () => {
     const sab = newRingBuffer(16);
     const w = new RingWriter(sab);
     let n = 0;
-    while (w.hasRoom(1)) w.segment(segment(n++), 0);
+    while (w.hasRoom(1)) w.segment(segment(n++), 0, 7);
     assert.equal(n, 16);
     const r = new RingReader(sab);
     // The reader consumes on the next turn of the event loop; the writer waits far longer than that at most.

@@ -9,8 +9,6 @@ import type { Argv } from 'yargs';
 import { analyzeCaptures } from '../analysis/run.js';
 import { openCapture } from '../capture/open-capture.js';
 import { NEED_MORE } from '../capture/reader.js';
-import { renderHtmlReport } from '../report/html-report.js';
-import { renderMarkdownReport } from '../report/markdown-report.js';
 import {
   addToReport,
   newReportModel,
@@ -182,7 +180,11 @@ export async function runReport(a: ReportArgs, io: ReportIo): Promise<number> {
     generatedAt: generatedAt(io.env),
     topN: a.top,
   };
-  const text = format === 'html' ? renderHtmlReport(model, result.summary, meta) : renderMarkdownReport(model, result.summary, meta);
+  // The renderers load only when a report is written: every other command would pay for them at startup.
+  const text =
+    format === 'html'
+      ? (await import('../report/html-report.js')).renderHtmlReport(model, result.summary, meta)
+      : (await import('../report/markdown-report.js')).renderMarkdownReport(model, result.summary, meta);
 
   // Write beside the target and rename, so that a reader never sees half a report.
   const tmp = path.join(outDir, `.${path.basename(a.output)}.${process.pid}.tmp`);

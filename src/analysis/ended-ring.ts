@@ -15,7 +15,7 @@
  */
 import { CONNECTION_STATE_WORDS, Connection } from '../conn/connection.js';
 import type { EmitReason } from '../conn/connection-table.js';
-import { C_READ, C_READER_WAITS, C_WRITER_WAITS, C_WRITTEN, COUNTER_MASK, CounterWait, newRingSab, RingViews } from './ring-head.js';
+import { C_READ, C_READER_WAITS, C_WRITER_WAITS, C_WRITTEN, COUNTER_MASK, CounterWait, newRingSab, RingViews, RingWriterEnd } from './ring-head.js';
 import { MAX_TUNNEL_NAME } from './segment-ring.js';
 
 /** Word after the state: the record's kind (low 4 bits), the reason (next 4), the tunnel name's length (above). */
@@ -50,25 +50,17 @@ export function newEndedRing(records = DEFAULT_ENDED_RECORDS, start = 0): Shared
   return newRingSab(RECORD_BYTES, records, start);
 }
 
-/**
- * Records written before the writer publishes them (besides before it waits, and at the end): publishing is a
- * sequentially consistent store to the line the reader polls, which then moves between the cores' caches.
- */
+/** Records written before the writer publishes them (besides before it waits, and at the end; RingWriterEnd). */
 const PUBLISH_EVERY = 64;
 
 /**
  * The writing end (a worker). Records are published in batches: every PUBLISH_EVERY, when the ring is full,
  * at the end, and whenever the worker asks (publish(): before it waits for segments).
  */
-export class EndedRingWriter extends RingViews {
-  private written = Atomics.load(this.head, C_WRITTEN);
-  private published = this.written;
-  /** The reader's counter as last loaded (it only grows, so a stale value only underestimates the room). */
-  private readSeen = Atomics.load(this.head, C_READ);
-
+export class EndedRingWriter extends RingWriterEnd {
   /** `beforeWait` runs each time the writer is about to block for room. */
   constructor(sab: SharedArrayBuffer, private readonly beforeWait: () => void = () => undefined) {
-    super(sab, RECORD_BYTES);
+    super(sab, RECORD_BYTES, PUBLISH_EVERY, PUBLISH_EVERY);
   }
 
   /** An ended connection, why it left the table, and the capture end it is to be judged against. */
@@ -93,14 +85,6 @@ export class EndedRingWriter extends RingViews {
     this.publish();
   }
 
-  /** Makes every record written so far visible to the reader, and wakes it if it waits. */
-  publish(): void {
-    if (this.published === this.written) return;
-    this.published = this.written;
-    Atomics.store(this.head, C_WRITTEN, this.written);
-    if (Atomics.load(this.head, C_READER_WAITS) !== 0) Atomics.notify(this.head, C_WRITTEN);
-  }
-
   /** The slot to write next, once there is room (blocking until the reader makes some). */
   private claim(): number {
     const head = this.head;
@@ -117,12 +101,7 @@ export class EndedRingWriter extends RingViews {
       Atomics.store(head, C_WRITER_WAITS, 0);
       this.readSeen = Atomics.load(head, C_READ);
     }
-    return this.written & this.slotMask;
-  }
-
-  private advance(): void {
-    this.written = (this.written + 1) & COUNTER_MASK;
-    if (((this.written - this.published) & COUNTER_MASK) >= PUBLISH_EVERY) this.publish();
+    return this.slot();
   }
 }
 

@@ -118,3 +118,52 @@ export class RingViews {
     this.u8 = new Uint8Array(sab, HEAD_BYTES, bytes);
   }
 }
+
+/**
+ * What both rings' writing ends share: the count of records written, how much of it the reader has been shown
+ * (publish), and the reader's count as last loaded (it only grows, so a stale value only underestimates the room).
+ * Records are published in batches — `firstPublish` records, then twice as many each time up to `maxPublish` —
+ * because publishing is a sequentially consistent store to the line the reader polls, which then moves between
+ * the cores' caches.
+ */
+export class RingWriterEnd extends RingViews {
+  protected written: number;
+  protected published: number;
+  protected readSeen: number;
+  private publishEvery: number;
+
+  constructor(
+    sab: SharedArrayBuffer,
+    recordBytes: number,
+    firstPublish: number,
+    private readonly maxPublish: number,
+  ) {
+    super(sab, recordBytes);
+    this.written = Atomics.load(this.head, C_WRITTEN);
+    this.published = this.written;
+    this.readSeen = Atomics.load(this.head, C_READ);
+    this.publishEvery = firstPublish;
+  }
+
+  /** Makes the records written so far visible to the reader, and wakes it if it waits. */
+  publish(): void {
+    if (this.published === this.written) return;
+    this.published = this.written;
+    Atomics.store(this.head, C_WRITTEN, this.written);
+    if (Atomics.load(this.head, C_READER_WAITS) !== 0) Atomics.notify(this.head, C_WRITTEN);
+  }
+
+  /** The slot the next record goes to. */
+  protected slot(): number {
+    return this.written & this.slotMask;
+  }
+
+  /** Counts the record just written into slot(), publishing when a batch is complete. */
+  protected advance(): void {
+    this.written = (this.written + 1) & COUNTER_MASK;
+    if (((this.written - this.published) & COUNTER_MASK) >= this.publishEvery) {
+      this.publish();
+      if (this.publishEvery < this.maxPublish) this.publishEvery = Math.min(this.maxPublish, this.publishEvery * 2);
+    }
+  }
+}

@@ -17,7 +17,7 @@
  * reader's time; now each side wakes the other only when it waits).
  */
 import type { TcpSegment } from '../decode/segment.js';
-import { C_READ, C_READER_WAITS, C_WRITER_WAITS, C_WRITTEN, COUNTER_MASK, CounterWait, newRingSab, RingViews } from './ring-head.js';
+import { C_READ, C_READER_WAITS, C_WRITER_WAITS, C_WRITTEN, COUNTER_MASK, CounterWait, newRingSab, RingViews, RingWriterEnd } from './ring-head.js';
 
 /** Bytes of one record: 10 float64 words, or 20 uint32 words, over the same bytes. */
 const RECORD_BYTES = 80;
@@ -72,16 +72,10 @@ const FIRST_PUBLISH = 16;
  * The writing end (the decoding thread). Writes never block: the caller asks hasRoom() first and, when there is
  * none, awaits waitForRoom(), which lets the event loop run (a worker that died is noticed there).
  */
-export class RingWriter extends RingViews {
+export class RingWriter extends RingWriterEnd {
   constructor(sab: SharedArrayBuffer) {
-    super(sab, RECORD_BYTES);
+    super(sab, RECORD_BYTES, FIRST_PUBLISH, PUBLISH_EVERY);
   }
-
-  private written = Atomics.load(this.head, C_WRITTEN);
-  private published = this.written;
-  private publishEvery = FIRST_PUBLISH;
-  /** The reader's counter as last loaded (it only grows, so a stale value only underestimates the room). */
-  private readSeen = Atomics.load(this.head, C_READ);
 
   /** Whether `n` more records fit. */
   hasRoom(n: number): boolean {
@@ -97,26 +91,6 @@ export class RingWriter extends RingViews {
     this.publish();
     await this.roomWait.whileUnchanged(this.readSeen, timeoutMs);
     this.readSeen = Atomics.load(this.head, C_READ);
-  }
-
-  /** Makes the records written so far visible to the reader, and wakes it if it waits. */
-  publish(): void {
-    if (this.published === this.written) return;
-    this.published = this.written;
-    Atomics.store(this.head, C_WRITTEN, this.written);
-    if (Atomics.load(this.head, C_READER_WAITS) !== 0) Atomics.notify(this.head, C_WRITTEN);
-  }
-
-  private slot(): number {
-    return this.written & this.slotMask;
-  }
-
-  private advance(): void {
-    this.written = (this.written + 1) & COUNTER_MASK;
-    if (((this.written - this.published) & COUNTER_MASK) >= this.publishEvery) {
-      this.publish();
-      if (this.publishEvery < PUBLISH_EVERY) this.publishEvery *= 2;
-    }
   }
 
   /**

@@ -1,10 +1,10 @@
 import type { RawPacket } from '../capture/raw-packet.js';
 import { SWEEP_INTERVAL_S, sweepDue } from '../conn/connection-table.js';
 import { toSeconds } from '../conn/time.js';
+import { tupleHash } from '../conn/tuple-index.js';
 import { FrameDecoder } from './frame-decoder.js';
 import { MAX_TUNNEL_IDS, MAX_TUNNEL_NAME, RingWriter } from './segment-ring.js';
 import { shardOfHash } from './shard.js';
-import { tupleHash } from '../conn/tuple-index.js';
 
 /**
  * Records one frame can add to a ring: a sweep point, an encapsulation name (the decoder builds them from at most

@@ -9,9 +9,9 @@
  * Only what the connection table and the TCP state read is carried (the table-output runs keep neither Zeek's
  * view nor the ladder trace, which read more of the segment): times, frame, tuple, sequence numbers, flags,
  * window, window-scale option, payload length, checksum and truncation facts, the encapsulation (by a number
- * defined earlier in the ring), and the tuple's hash. Besides segments, the ring carries the capture clock's sweep points and
- * the end of the input, so that a worker's table emits connections exactly when a table holding all of them
- * would (see Kind).
+ * defined earlier in the ring), and the tuple's hash. Besides segments, the ring carries the capture clock's sweep
+ * points and the end of the input, so that a worker's table emits connections exactly when a table holding all
+ * of them would (see Kind).
  *
  * Synchronisation: the counters and wait flags of ring-head.ts (a notify at every hand-over was 3 % of the
  * reader's time; now each side wakes the other only when it waits).

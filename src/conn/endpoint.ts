@@ -676,12 +676,7 @@ export class EndpointTrack {
     if (this.extraStates !== null) this.extraStates.length = 0;
   }
 
-  /** Enters `state` at the end's clock (W.clock), at frame `frame`. */
-  setState(state: TcpState, frame: number): void {
-    this.setStateCode(STATE_CODE[state], frame);
-  }
-
-  /** setState by the state's code (S). */
+  /** Enters the state with code `code` (S) at the end's clock (W.clock), moved by frame `frame`. */
   setStateCode(code: StateCode, frame: number): void {
     const f = this.f;
     const states = f[W.states]!;

@@ -13,7 +13,7 @@
  * (the reading thread) polls: between chunks of input, and before it waits for room in a segment ring. A worker
  * about to block wakes the reading thread first (its `beforeWait` rings the doorbell of ring-head.ts).
  */
-import { CONNECTION_STATE_WORDS, Connection } from '../conn/connection.js';
+import { CONNECTION_BUFFER_WORDS, CONNECTION_STATE_WORDS, Connection } from '../conn/connection.js';
 import type { EmitReason } from '../conn/connection-table.js';
 import { C_READ, C_READER_WAITS, C_WRITER_WAITS, C_WRITTEN, COUNTER_MASK, CounterWait, newRingSab, RingViews, RingWriterEnd } from './ring-head.js';
 import { MAX_TUNNEL_NAME } from './segment-ring.js';
@@ -119,6 +119,9 @@ export class EndedRingReader extends RingViews {
 
   private read = Atomics.load(this.head, C_READ);
   private readonly conn = new Connection(false);
+  /** Each slot's saved connection buffer, viewed once (Connection.loadState copies it with one set). */
+  private readonly buffers: Float64Array[] = Array.from({ length: this.capacity }, (_, s) =>
+    new Float64Array(this.f64.buffer, this.f64.byteOffset + s * RECORD_BYTES, CONNECTION_BUFFER_WORDS));
   private isEnded = false;
 
   /** Whether the End record has been read: the worker's table will emit nothing more. */
@@ -137,7 +140,7 @@ export class EndedRingReader extends RingViews {
       const kind = meta & 15;
       if (kind === Kind.Connection) {
         const c = this.conn;
-        c.loadState(this.f64, this.u32, at);
+        c.loadState(this.buffers[s]!, this.f64, at);
         c.tunnel = this.tunnelAt(s, meta >>> 8);
         take(c, REASONS[(meta >>> 4) & 15]!, this.f64[at + CAPTURE_END]!);
       } else if (kind === Kind.End) {

@@ -158,16 +158,18 @@ export class Connection {
   }
 
   /**
-   * Takes the state saveState wrote (into a connection made with `traced` false); the tunnel is the caller's.
-   * `u32` views the same memory as `f64`: the buffer is copied as 32-bit words, because two address words read as
-   * one double can make a NaN, whose bits an engine need not keep (saveState's TypedArray.set copies bytes).
+   * Takes the state saveState wrote at word `at` of `f64` (into a connection made with `traced` false); the tunnel
+   * is the caller's. `buffer` views the record's first CONNECTION_BUFFER_WORDS words, the connection's buffer as
+   * saved: the caller keeps one such view per place it loads from, so that the copy is one TypedArray.set between
+   * arrays of one type (a memcpy, no allocation). That copy keeps bytes as they are, which matters: two address
+   * words read as one double can make a NaN, whose bits an engine need not keep through a number.
    */
-  loadState(f64: Float64Array, u32: Uint32Array, at: number): void {
+  loadState(buffer: Float64Array, f64: Float64Array, at: number): void {
     if (this.traced) throw new Error('Connection.loadState: a traced connection');
-    const w = this.words;
-    const from = at * 2;
-    for (let i = 0; i < w.length; i++) w[i] = u32[from + i]!;
-    const n = at + w.length / 2;
+    const all = (this.stateView ??= new Float64Array(this.buffer));
+    if (buffer.length !== all.length) throw new Error(`Connection.loadState: a view of ${buffer.length} words, not ${all.length}`);
+    all.set(buffer);
+    const n = at + all.length;
     connectionFields.load(this, f64, n);
     const closer = f64[n + connectionFields.words];
     this.closer = closer === 1 ? 'client' : closer === 2 ? 'server' : null;
@@ -662,5 +664,8 @@ const connectionFields = makeFieldCopier(new Connection(false), [
   'zeekHistory', 'generation', 'slot', 'hash', 'inFinishedQueue', 'closer', 'tunnel',
 ]);
 
+/** Float64 words of an untraced connection's buffer: both ends and the addresses (saveState's first words). */
+export const CONNECTION_BUFFER_WORDS = 2 * ENDPOINT_WORDS_UNLOGGED + 4;
+
 /** Float64 words of a connection's state as saveState writes it: both ends, the addresses, the fields, the closer. */
-export const CONNECTION_STATE_WORDS = 2 * ENDPOINT_WORDS_UNLOGGED + 4 + connectionFields.words + 1;
+export const CONNECTION_STATE_WORDS = CONNECTION_BUFFER_WORDS + connectionFields.words + 1;

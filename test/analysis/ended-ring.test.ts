@@ -10,7 +10,7 @@ import { MAX_TUNNEL_NAME } from '../../src/analysis/segment-ring.js';
 import { recordOf } from '../../src/classify/build-record.js';
 import { classify, DEFAULT_CLASSIFIER_OPTIONS } from '../../src/classify/classifier.js';
 import { DEFAULT_TABLE_OPTIONS, type EmitReason } from '../../src/conn/connection-table.js';
-import { CONNECTION_STATE_WORDS, Connection } from '../../src/conn/connection.js';
+import { CONNECTION_BUFFER_WORDS, CONNECTION_STATE_WORDS, Connection } from '../../src/conn/connection.js';
 import { EndpointTrack } from '../../src/conn/endpoint.js';
 import { eachPacket } from '../helpers/each-packet.js';
 import { SAMPLES } from '../helpers/paths.js';
@@ -58,7 +58,7 @@ describe('a connection saved and loaded (Connection.saveState, loadState)', () =
     const aBytes = new Uint8Array(a.buffer);
     const bBytes = new Uint8Array(b.buffer);
     const f64 = a;
-    const u32 = new Uint32Array(a.buffer);
+    const buffer = new Float64Array(a.buffer, 4 * 8, CONNECTION_BUFFER_WORDS);
     const copy = new Connection(false);
     let total = 0;
     for (const s of samples) {
@@ -71,7 +71,7 @@ describe('a connection saved and loaded (Connection.saveState, loadState)', () =
         assert.deepEqual(aBytes.subarray(state[0], state[1]), bBytes.subarray(state[0], state[1]), 'every byte of the state written');
         assert.ok(aBytes.subarray(0, state[0]).every((x) => x === 0) && bBytes.subarray(0, state[0]).every((x) => x === 0xff), 'nothing written before');
         assert.ok(aBytes.subarray(state[1]).every((x) => x === 0) && bBytes.subarray(state[1]).every((x) => x === 0xff), 'nothing written after');
-        copy.loadState(f64, u32, 4);
+        copy.loadState(buffer, f64, 4);
         copy.tunnel = conn.tunnel;
         assert.deepEqual(stateOf(copy), stateOf(conn), `${s}: connection ${conn.id}`);
         const ctx = { captureEnd, reason };
@@ -94,7 +94,7 @@ describe('a connection saved and loaded (Connection.saveState, loadState)', () =
   it('is refused for a connection that keeps a ladder trace', () => {
     assert.throws(() => new Connection(true).saveState(new Float64Array(CONNECTION_STATE_WORDS), 0), /traced/);
     const f64 = new Float64Array(CONNECTION_STATE_WORDS);
-    assert.throws(() => new Connection(true).loadState(f64, new Uint32Array(f64.buffer), 0), /traced/);
+    assert.throws(() => new Connection(true).loadState(f64.subarray(0, CONNECTION_BUFFER_WORDS), f64, 0), /traced/);
   });
 });
 

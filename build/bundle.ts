@@ -17,6 +17,8 @@
  *   shard-worker-code.js, the worker's own bundle, through requireCached.
  * - main.js.cache and shard-worker-code.js.cache: V8 code caches, written by a training run of the bundled CLI
  *   over the samples on two threads (analyze --jobs 2), so that they hold what a parallel table run compiles.
+ * - ../locales/: yargs' translations of its own messages, where the bundled yargs looks for them (beside its
+ *   code's folder), so that a German locale gets German usage errors from the bundle as from yargs itself.
  *
  * The unbundled files in dist/src stay what the library and the tests load.
  */
@@ -68,6 +70,9 @@ async function main(): Promise<void> {
   });
   await esbuild.build({ ...COMMON, entryPoints: { 'worker-launch': path.join(DIST, 'src/analysis/worker-launch.js') } });
   fs.writeFileSync(path.join(OUT, 'shard-worker.js'), WORKER_STUB);
+  const locales = path.join(DIST, 'locales');
+  fs.rmSync(locales, { recursive: true, force: true });
+  fs.cpSync(path.join(path.dirname(require.resolve('yargs/package.json')), 'locales'), locales, { recursive: true });
   train();
 }
 

@@ -44,6 +44,16 @@ describe('the bundled CLI', () => {
       assert.equal(bundled.stdout, unbundled.stdout, format);
     }
   });
+
+  it("keeps yargs' translations of its messages (a German locale)", () => {
+    const main = path.join(REPO, 'dist', 'src', 'cli', 'main.js');
+    const env = { LC_ALL: 'de_DE.UTF-8', LANG: 'de_DE.UTF-8' };
+    const bundled = cli(['analyze'], env);
+    const unbundled = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(main)}).main(['analyze'])`], { encoding: 'utf8', env: { ...process.env, ...env } });
+    assert.match(unbundled.stderr, /Nicht genügend Argumente/);
+    assert.equal(bundled.stderr, unbundled.stderr);
+    assert.equal(bundled.status, unbundled.status);
+  });
 });
 
 describe('requireCached', () => {

@@ -21,6 +21,15 @@ const NO_TRACE = new LadderTrace(new Uint32Array(0));
 const EPHEMERAL_FLOOR = 32768;
 
 /**
+ * A connection's own words in its buffer, after the addresses: its times and frame numbers. Fields would do, but a
+ * number field that is not a small integer is a box of its own in V8: seven more objects to make (and for the
+ * collector to copy) per connection, and three more cache lines that every packet wrote.
+ */
+const CW = { lastTime: 0, lastSec: 1, lastFrame: 2, firstTime: 3, firstSec: 4, firstFrame: 5, finishedTime: 6 } as const;
+/** Float64 words CW takes (one spare). */
+const CONN_WORDS = 8;
+
+/**
  * One TCP connection (one incarnation of a 4-tuple): both ends' tracks and the inferred TCP state of each end.
  * `onSegment` is the only writer of state (smoltcp's model). It allocates nothing on the common path.
  */
@@ -39,10 +48,11 @@ export class Connection {
   readonly traced: boolean;
   /** Whether `history` follows the segments (off when nothing will read Zeek's view: the summary tables). */
   zeekTracked = true;
-  lastTime = 0;
-  lastSec = 0;
+  /** The buffer's Float64 words up to the trace: both ends, the addresses and the connection's own words (CW). */
+  private readonly all: Float64Array;
+  /** Where the connection's own words (CW) begin in `all`. */
+  private readonly cw: number;
   lastNs = 0;
-  lastFrame = 0;
   /** Set once the connection has ended on the wire (both ends CLOSED/TIME_WAIT, an accepted RST, a refusal). */
   finished = false;
   // --- connection table links (owned by ConnectionTable)
@@ -64,8 +74,6 @@ export class Connection {
   }
   private clientAddrView: Uint32Array | null = null;
   private serverAddrView: Uint32Array | null = null;
-  /** The whole buffer as Float64 words, made on first use (saveState, loadState). */
-  private stateView: Float64Array | null = null;
   /** The buffer as 32-bit words (the addresses and the ladder trace), and where the addresses begin. */
   private readonly words: Uint32Array;
   private readonly addrWord: number;
@@ -80,11 +88,8 @@ export class Connection {
   sawSyn = false;
   sawHandshakeAck = false;
 
-  firstSec = 0;
   firstNs = 0;
   tsDigits = 6;
-  firstTime = 0;
-  firstFrame = 0;
 
   /** Who sent the first FIN or accepted RST (null until one did). */
   closer: 'client' | 'server' | null = null;
@@ -94,7 +99,35 @@ export class Connection {
   /** Packets that carried no new information for either end (exact duplicates, e.g. a SPAN port doubling frames). */
   duplicates = 0;
 
-  finishedTime = -1;
+  // --- times and frame numbers: words of the buffer (CW), behind accessors of these names
+  /** Latest timestamp (float seconds; never moves back), and its seconds (lastNs: its nanoseconds). */
+  get lastTime(): number {
+    return this.all[this.cw + CW.lastTime]!;
+  }
+  get lastSec(): number {
+    return this.all[this.cw + CW.lastSec]!;
+  }
+  /** Frame of the latest segment. */
+  get lastFrame(): number {
+    return this.all[this.cw + CW.lastFrame]!;
+  }
+  /** First segment's timestamp (float seconds), its seconds (firstNs: its nanoseconds) and its frame. */
+  get firstTime(): number {
+    return this.all[this.cw + CW.firstTime]!;
+  }
+  get firstSec(): number {
+    return this.all[this.cw + CW.firstSec]!;
+  }
+  get firstFrame(): number {
+    return this.all[this.cw + CW.firstFrame]!;
+  }
+  set firstFrame(v: number) {
+    this.all[this.cw + CW.firstFrame] = v;
+  }
+  /** When the connection finished (the time of the segment that finished it), or -1. */
+  get finishedTime(): number {
+    return this.all[this.cw + CW.finishedTime]!;
+  }
 
   /**
    * Zeek's view of the same segments: history letters, Zeek endpoint states, sequence-space sizes. Created on
@@ -118,14 +151,17 @@ export class Connection {
   /** A connection; `traced` false leaves out the ladder trace and the ends' state logs, and their storage. */
   constructor(traced = true) {
     this.traced = traced;
-    // Both ends' Float64 words, then the addresses (8 words), then the trace.
+    // Both ends' Float64 words, the addresses (4 words), the connection's own words (CW), then the trace.
     const ew = traced ? ENDPOINT_WORDS : ENDPOINT_WORDS_UNLOGGED;
     this.addrWord = 4 * ew;
-    this.buffer = new ArrayBuffer(this.addrWord * 4 + 32 + (traced ? TRACE_WORDS * 4 : 0));
+    this.cw = 2 * ew + 4;
+    this.buffer = new ArrayBuffer((this.cw + CONN_WORDS) * 8 + (traced ? TRACE_WORDS * 4 : 0));
     this.client = new EndpointTrack(new Float64Array(this.buffer, 0, ew));
     this.server = new EndpointTrack(new Float64Array(this.buffer, ew * 8, ew));
+    this.all = new Float64Array(this.buffer, 0, this.cw + CONN_WORDS);
     this.words = new Uint32Array(this.buffer);
-    this.trace = traced ? new LadderTrace(this.words, this.addrWord + 8) : NO_TRACE;
+    this.trace = traced ? new LadderTrace(this.words, (this.cw + CONN_WORDS) * 2) : NO_TRACE;
+    this.all[this.cw + CW.finishedTime] = -1;
   }
 
   /** Back to the initial state for reuse (the table keeps a free list of connections). */
@@ -135,7 +171,8 @@ export class Connection {
     this.generation = gen + 1;
     this.client.reset();
     this.server.reset();
-    this.words.fill(0, this.addrWord, this.addrWord + 8);
+    this.all.fill(0, this.cw - 4, this.cw + CONN_WORDS);
+    this.all[this.cw + CW.finishedTime] = -1;
     if (this.traced) this.trace.reset();
     if (this.zeekHistory !== null) this.zeekHistory.reset();
   }
@@ -150,7 +187,7 @@ export class Connection {
    */
   saveState(f64: Float64Array, at: number): void {
     if (this.traced || this.zeekHistory !== null) throw new Error('Connection.saveState: a traced connection, or one with Zeek history');
-    const all = (this.stateView ??= new Float64Array(this.buffer));
+    const all = this.all;
     f64.set(all, at);
     const n = at + all.length;
     connectionFields.save(this, f64, n);
@@ -166,7 +203,7 @@ export class Connection {
    */
   loadState(buffer: Float64Array, f64: Float64Array, at: number): void {
     if (this.traced) throw new Error('Connection.loadState: a traced connection');
-    const all = (this.stateView ??= new Float64Array(this.buffer));
+    const all = this.all;
     if (buffer.length !== all.length) throw new Error(`Connection.loadState: a view of ${buffer.length} words, not ${all.length}`);
     all.set(buffer);
     const n = at + all.length;
@@ -203,16 +240,19 @@ export class Connection {
       this.clientPort = seg.srcPort;
       this.serverPort = seg.dstPort;
     }
-    this.firstSec = seg.tsSec;
+    const all = this.all;
+    const cw = this.cw;
+    const t = toSeconds(seg.tsSec, seg.tsNs);
+    all[cw + CW.firstSec] = seg.tsSec;
     this.firstNs = seg.tsNs;
     if (this.traced) this.trace.baseSec = seg.tsSec;
-    this.lastSec = seg.tsSec;
+    all[cw + CW.lastSec] = seg.tsSec;
     this.lastNs = seg.tsNs;
-    this.firstTime = toSeconds(seg.tsSec, seg.tsNs);
-    this.lastTime = this.firstTime;
-    this.firstFrame = seg.frame;
-    this.client.f[W.clock] = this.firstTime;
-    this.server.f[W.clock] = this.firstTime;
+    all[cw + CW.firstTime] = t;
+    all[cw + CW.lastTime] = t;
+    all[cw + CW.firstFrame] = seg.frame;
+    this.client.f[W.clock] = t;
+    this.server.f[W.clock] = t;
     if (!this.midstream) {
       this.client.setStateCode(S.SYN_SENT, seg.frame);
       this.server.setStateCode(S.LISTEN, seg.frame);
@@ -295,12 +335,14 @@ export class Connection {
     const seq = seg.seq;
 
     // The connection's end is its latest timestamp: a capture whose clock steps back must not shorten it.
-    if (t >= this.lastTime) {
-      this.lastSec = seg.tsSec;
+    const all = this.all;
+    const cw = this.cw;
+    if (t >= all[cw + CW.lastTime]!) {
+      all[cw + CW.lastSec] = seg.tsSec;
       this.lastNs = seg.tsNs;
-      this.lastTime = t;
+      all[cw + CW.lastTime] = t;
     }
-    this.lastFrame = frame;
+    all[cw + CW.lastFrame] = frame;
     const packets = s[W.packets]! + 1;
     s[W.packets] = packets;
     let sf = s[W.flags]!;
@@ -613,7 +655,7 @@ export class Connection {
   private markFinished(): void {
     if (!this.finished) {
       this.finished = true;
-      this.finishedTime = this.client.f[W.clock]!;
+      this.all[this.cw + CW.finishedTime] = this.client.f[W.clock]!;
     }
   }
 
@@ -653,19 +695,19 @@ function keepAlive(s: Float64Array, frame: number): void {
   s[W.lastKeepAliveTime] = t;
 }
 
-const resetConnection = makeResetter(new Connection(), ['buffer', 'client', 'server', 'clientAddrView', 'serverAddrView', 'stateView', 'words', 'addrWord', 'trace', 'traced', 'zeekHistory', 'generation']);
+const resetConnection = makeResetter(new Connection(), ['buffer', 'client', 'server', 'clientAddrView', 'serverAddrView', 'all', 'cw', 'words', 'addrWord', 'trace', 'traced', 'zeekHistory', 'generation']);
 
 /**
  * The fields saveState carries: every number and boolean but the table's links (slot, hash, queue flag, generation:
  * they mean nothing in another thread). The closer and the encapsulation name are strings, carried by hand.
  */
 const connectionFields = makeFieldCopier(new Connection(false), [
-  'buffer', 'client', 'server', 'clientAddrView', 'serverAddrView', 'stateView', 'words', 'addrWord', 'trace', 'traced',
+  'buffer', 'client', 'server', 'clientAddrView', 'serverAddrView', 'all', 'cw', 'words', 'addrWord', 'trace', 'traced',
   'zeekHistory', 'generation', 'slot', 'hash', 'inFinishedQueue', 'closer', 'tunnel',
 ]);
 
-/** Float64 words of an untraced connection's buffer: both ends and the addresses (saveState's first words). */
-export const CONNECTION_BUFFER_WORDS = 2 * ENDPOINT_WORDS_UNLOGGED + 4;
+/** Float64 words of an untraced connection's buffer: both ends, the addresses and CW (saveState's first words). */
+export const CONNECTION_BUFFER_WORDS = 2 * ENDPOINT_WORDS_UNLOGGED + 4 + CONN_WORDS;
 
 /** Float64 words of a connection's state as saveState writes it: both ends, the addresses, the fields, the closer. */
 export const CONNECTION_STATE_WORDS = CONNECTION_BUFFER_WORDS + connectionFields.words + 1;

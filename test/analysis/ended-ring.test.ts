@@ -16,7 +16,7 @@ import { eachPacket } from '../helpers/each-packet.js';
 import { SAMPLES } from '../helpers/paths.js';
 
 /** Fields that are not state: the buffer and its views, the table's links to the connection. */
-const NOT_STATE = new Set(['buffer', 'client', 'server', 'words', 'addrWord', 'clientAddrView', 'serverAddrView', 'stateView', 'trace', 'slot', 'hash', 'inFinishedQueue', 'generation']);
+const NOT_STATE = new Set(['buffer', 'client', 'server', 'words', 'addrWord', 'clientAddrView', 'serverAddrView', 'all', 'cw', 'trace', 'slot', 'hash', 'inFinishedQueue', 'generation']);
 
 /** Every own field of `c` that is state, by name. */
 function stateOf(c: Connection): Record<string, unknown> {
@@ -26,6 +26,7 @@ function stateOf(c: Connection): Record<string, unknown> {
   out.serverWords = [...c.server.f];
   out.clientAddr = [...c.clientAddr];
   out.serverAddr = [...c.serverAddr];
+  for (const k of ['lastTime', 'lastSec', 'lastFrame', 'firstTime', 'firstSec', 'firstFrame', 'finishedTime'] as const) out[k] = c[k];
   return out;
 }
 

@@ -41,7 +41,7 @@ describe('the bundled CLI', () => {
       const unbundled = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(main)}).main(${JSON.stringify(args)})`], { encoding: 'utf8' });
       assert.equal(bundled.status, unbundled.status, format);
       assert.ok(bundled.stdout.length > 200, format);
-      assert.equal(bundled.stdout, unbundled.stdout, format);
+      assert.equal(wallClockMasked(bundled.stdout), wallClockMasked(unbundled.stdout), format);
     }
   });
 
@@ -55,6 +55,11 @@ describe('the bundled CLI', () => {
     assert.equal(bundled.status, unbundled.status);
   });
 });
+
+/** Zeek's #open and #close lines carry the wall clock when the log was written: two runs may differ there. */
+function wallClockMasked(text: string): string {
+  return text.replace(/^#(open|close)\t\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}$/gm, '#$1\t(wall clock)');
+}
 
 describe('requireCached', () => {
   const file = path.join(dir, 'mod.js');

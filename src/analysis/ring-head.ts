@@ -130,7 +130,7 @@ export class RingWriterEnd extends RingViews {
   protected written: number;
   protected published: number;
   protected readSeen: number;
-  private publishEvery: number;
+  protected publishEvery: number;
 
   constructor(
     sab: SharedArrayBuffer,

@@ -22,12 +22,26 @@ export class ShardFollower implements RingHandler {
   private readonly follower: TableFollower;
   private handedBack = 0;
 
-  /** `table`: the share's bounds; it keeps no ladder trace and no Zeek view (nothing downstream reads them). */
-  constructor(table: ConnectionTableOptions, private readonly out: EndedRingWriter) {
-    this.follower = new TableFollower({ ...table, trace: false, zeek: false }, (conn, reason, captureEnd) => {
+  /**
+   * `table`: the share's bounds; it keeps no ladder trace and no Zeek view (nothing downstream reads them).
+   * `park`: park finished connections in the ring (conn/parked.ts; off only to check that it changes nothing).
+   */
+  constructor(table: ConnectionTableOptions, private readonly out: EndedRingWriter, park = true) {
+    const follower = new TableFollower({ ...table, trace: false, zeek: false }, (conn, reason, captureEnd) => {
       this.handedBack++;
       out.connection(conn, reason, captureEnd);
     });
+    this.follower = follower;
+    if (park) {
+      parkInto(follower, out, () => {
+        this.handedBack++;
+      });
+    }
+  }
+
+  /** Connections parked, and taken back from parking (ConnectionTable). */
+  get parking(): { parked: number; unparked: number } {
+    return { parked: this.follower.table.parkedCount, unparked: this.follower.table.unparkedCount };
   }
 
   /** Out of segments for now: what the table handed back meanwhile must be visible to the reading thread. */
@@ -59,4 +73,18 @@ export class ShardFollower implements RingHandler {
   result(): ShardResult {
     return { records: this.handedBack, evicted: this.follower.evicted };
   }
+}
+
+/**
+ * Has `follower`'s table park its finished connections in `out` (conn/parked.ts), whose emitted connections go
+ * to `out` too; `committed` counts each parked connection as it is handed back.
+ */
+export function parkInto(follower: TableFollower, out: EndedRingWriter, committed: () => void): void {
+  const table = follower.table;
+  // A parked connection is emitted as 'finished': judged against the capture's end, as TableFollower.emit does.
+  table.useParking(out, (token) => {
+    committed();
+    out.commit(token, follower.captureEnd());
+  });
+  out.onStuck = () => table.unparkAll();
 }

@@ -1,5 +1,6 @@
 import { TCP_ACK, TCP_RST, TCP_SYN, type TcpSegment } from '../decode/segment.js';
 import { Connection } from './connection.js';
+import { ParkedConnections, type ParkingSink } from './parked.js';
 import { toSeconds } from './time.js';
 import { TupleIndex, tupleDirIn, tupleHash } from './tuple-index.js';
 
@@ -27,6 +28,15 @@ export interface ConnectionTableOptions {
 /** Connections kept for reuse at most (a few MB; beyond it emitted connections are left to the collector). */
 const POOL_MAX = 1024;
 
+/**
+ * With a parking sink (parked.ts): capture seconds a finished connection stays in its object before its state is
+ * parked, and how often the table looks for such connections. Short, so that the connection's memory is still
+ * warm; long enough that the packets that follow an end at once (the last ACK, the RST answering data in flight)
+ * mostly find the connection still in its object. Neither changes what is emitted, only when the copy is made.
+ */
+const PARK_DELAY_S = 0.1;
+const PARK_INTERVAL_S = 0.05;
+
 /** Capture seconds between two sweeps of finished connections while packets flow. */
 export const SWEEP_INTERVAL_S = 1;
 
@@ -52,6 +62,8 @@ export const DEFAULT_TABLE_OPTIONS: ConnectionTableOptions = {
 const TOMB_LINKED = 1;
 const TOMB_EVICTED = 2;
 const TOMB_HAS_ISN = 4;
+/** The tombstone of a parked connection (parked.ts): a packet for its tuple takes the connection back. */
+const TOMB_PARKED = 8;
 
 /** Index values from TOMB_TAG up are tombstones (ring position + TOMB_TAG); below, connection slots. */
 const TOMB_TAG = 0x4000_0000;
@@ -69,6 +81,9 @@ type TombKind = typeof NO_TOMBSTONE | typeof TOMB_OF_FINISHED | typeof TOMB_OF_E
 export type EmitReason = 'finished' | 'evicted' | 'superseded' | 'end-of-capture';
 
 export type EmitFn = (conn: Connection, reason: EmitReason, nowSec: number) => void;
+
+/** How the table emits a parked connection: by the token its sink gave (the reason is always 'finished'). */
+export type EmitParkedFn = (token: number, nowSec: number) => void;
 
 /**
  * The connection table: finds the connection of each segment (no allocation on lookup: an open-addressing index
@@ -98,6 +113,8 @@ export class ConnectionTable {
   private tombIsn = new Uint32Array(0);
   private tombIncarnation = new Int32Array(0);
   private tombFlags = new Uint8Array(0);
+  /** For a parked connection's tombstone, the parking token. */
+  private tombToken = new Int32Array(0);
   private tombstonePos = 0;
   /**
    * Activity order (least recently active first, for eviction and the end of the capture) without a linked list
@@ -112,10 +129,25 @@ export class ConnectionTable {
   private actHead = 0;
   private actTail = 0;
   private tick = 0;
-  /** Finished connections waiting out their grace period, with the generation each was queued in. */
-  private finishedQueue: Connection[] = [];
-  private finishedGens: number[] = [];
+  /**
+   * Finished connections waiting out their grace period, each by its table slot and its id (an entry is stale
+   * once that slot holds another connection, or the connection has left the queue). Slot and id rather than the
+   * object, because a parked connection has none.
+   */
+  private finishedSlots: number[] = [];
+  private finishedIds: number[] = [];
   private finishedHead = 0;
+  /** Parking (parked.ts): the sink, what the table keeps of each parked connection, and by slot its token + 1. */
+  private parking: ParkingSink | null = null;
+  private parked: ParkedConnections | null = null;
+  private emitParked: EmitParkedFn = () => undefined;
+  private parkedToken = new Int32Array(64);
+  /** The finished queue's first entry the parking pass has not looked at, and when the pass is next due. */
+  private parkHead = 0;
+  private nextPark = 0;
+  /** Connections whose state was parked, and taken back by a late packet (or because the sink was stuck). */
+  parkedCount = 0;
+  unparkedCount = 0;
   /** Emitted connections kept for reuse: creating one is the costliest allocation of the hot path. */
   private readonly pool: Connection[] = [];
   private nextId = 1;
@@ -149,14 +181,37 @@ export class ConnectionTable {
       this.nextSweep = t + SWEEP_INTERVAL_S;
       this.sweep(t);
     }
+    if (this.parking !== null && (t >= this.nextPark || t < this.nextPark - 2 * PARK_INTERVAL_S)) {
+      this.nextPark = t + PARK_INTERVAL_S;
+      this.park(this.now);
+    }
+  }
+
+  /**
+   * Parks finished connections into `sink` (parked.ts) a moment after they finish; `emitParked` then emits them,
+   * at the sweep that would have emitted them. For a table whose emissions go to the sink (a parallel run's
+   * worker), before its first segment.
+   */
+  useParking(sink: ParkingSink, emitParked: EmitParkedFn): void {
+    if (this.opts.trace !== false || this.opts.zeek !== false) throw new Error('ConnectionTable.useParking: only for tables that keep no ladder trace and no Zeek view');
+    // A parked connection's index entry is its tombstone.
+    if (this.opts.maxTombstones <= 0) return;
+    this.parking = sink;
+    this.parked = new ParkedConnections(sink.parkCapacity);
+    this.emitParked = emitParked;
   }
 
   /** Feeds one TCP segment; `hash` is its tuple's (tupleHash), passed when the caller has it already. */
   onSegment(seg: TcpSegment, hash = tupleHash(seg)): void {
     const t = toSeconds(seg.tsSec, seg.tsNs);
     this.advanceTo(t);
-    const found = this.index.find(seg, hash);
-    let conn = found >= 0 && found < TOMB_TAG ? this.conns[found]! : null;
+    let found = this.index.find(seg, hash);
+    let conn: Connection | null = null;
+    if (found >= TOMB_TAG) {
+      // A parked connection's tombstone: the connection comes back to its slot and goes on.
+      if ((this.tombFlags[found - TOMB_TAG]! & TOMB_PARKED) !== 0) found = this.unpark(found - TOMB_TAG, this.index.at);
+    }
+    if (found >= 0 && found < TOMB_TAG) conn = this.conns[found]!;
     const dir = this.index.dir;
 
     const flags = seg.flags;
@@ -204,8 +259,8 @@ export class ConnectionTable {
     this.lastConnection = conn;
     if (conn.finished && !conn.inFinishedQueue) {
       conn.inFinishedQueue = true;
-      this.finishedQueue.push(conn);
-      this.finishedGens.push(conn.generation);
+      this.finishedSlots.push(conn.slot);
+      this.finishedIds.push(conn.id);
     }
   }
 
@@ -229,6 +284,9 @@ export class ConnectionTable {
         const grown = new Float64Array(this.slotStamp.length * 2);
         grown.set(this.slotStamp);
         this.slotStamp = grown;
+        const tokens = new Int32Array(this.parkedToken.length * 2);
+        tokens.set(this.parkedToken);
+        this.parkedToken = tokens;
       }
     } else {
       this.conns[slot] = conn;
@@ -288,8 +346,11 @@ export class ConnectionTable {
     }
   }
 
-  /** The least recently active connection other than `skip`, or null; drops the stale entries it passes. */
-  private oldest(skip: Connection | null): Connection | null {
+  /**
+   * The slot of the least recently active connection (parked ones included) other than the one in slot `skip`,
+   * or -1; drops the stale entries it passes.
+   */
+  private oldestSlot(skip: number): number {
     while (this.actHead < this.actTail) {
       const slot = this.actSlot[this.actHead]!;
       if (this.slotStamp[slot] === this.actStamp[this.actHead]) break;
@@ -298,10 +359,9 @@ export class ConnectionTable {
     for (let i = this.actHead; i < this.actTail; i++) {
       const slot = this.actSlot[i]!;
       if (this.slotStamp[slot] !== this.actStamp[i]) continue;
-      const c = this.conns[slot]!;
-      if (c !== skip) return c;
+      if (slot !== skip) return slot;
     }
-    return null;
+    return -1;
   }
 
   /**
@@ -321,52 +381,62 @@ export class ConnectionTable {
           this.index.removeAt(at);
         }
       }
-      this.freeSlot(conn);
+      this.freeSlot(conn.slot);
+      conn.slot = -1;
     }
     // Whatever removed it (superseded by a new incarnation, evicted, emitted), its finished-queue entry is void.
     conn.inFinishedQueue = false;
   }
 
-  /** Gives a connection's slot back (its index entry is the caller's). */
-  private freeSlot(conn: Connection): void {
-    this.conns[conn.slot] = null;
+  /** Gives a slot back (its index entry is the caller's). */
+  private freeSlot(slot: number): void {
+    this.conns[slot] = null;
     if (this.freeCount === this.freeSlots.length) {
       const grown = new Int32Array(this.freeSlots.length * 2);
       grown.set(this.freeSlots);
       this.freeSlots = grown;
     }
-    this.freeSlots[this.freeCount++] = conn.slot;
+    this.freeSlots[this.freeCount++] = slot;
     // Its activity entries are stale from now on.
-    this.slotStamp[conn.slot] = -1;
-    conn.slot = -1;
+    this.slotStamp[slot] = -1;
     this.size--;
   }
 
   /** Emits finished connections whose grace period has passed. */
   private sweep(now: number): void {
-    const q = this.finishedQueue;
-    const gens = this.finishedGens;
+    const slots = this.finishedSlots;
+    const ids = this.finishedIds;
     const grace = this.opts.graceSeconds;
-    let requeue: Connection[] | null = null;
-    while (this.finishedHead < q.length) {
-      const conn = q[this.finishedHead]!;
-      // Gone since it was queued (superseded, evicted, or already emitted and reused for another connection).
-      if (gens[this.finishedHead] !== conn.generation || !conn.inFinishedQueue) {
+    const parked = this.parked;
+    let requeue: number[] | null = null;
+    while (this.finishedHead < slots.length) {
+      const slot = slots[this.finishedHead]!;
+      const id = ids[this.finishedHead]!;
+      const conn = this.conns[slot] ?? null;
+      // A parked connection is judged by the times it was parked with (a later packet would have taken it back).
+      const token = conn === null ? this.parkedToken[slot]! - 1 : -1;
+      // Gone since it was queued (superseded, evicted, or already emitted and its slot reused).
+      if (conn !== null ? conn.id !== id || !conn.inFinishedQueue : token < 0 || parked!.id[token] !== id) {
         this.finishedHead++;
         continue;
       }
-      if (conn.finishedTime > now + grace) {
+      const finishedTime = conn !== null ? conn.finishedTime : parked!.finishedTime[token]!;
+      if (finishedTime > now + grace) {
         // It ended "later" than now: the capture's clock has stepped back since. Queued behind the others, it
         // would hold them all back until the clock came round again; it waits at the end of the queue instead.
         this.finishedHead++;
-        (requeue ??= []).push(conn);
+        (requeue ??= []).push(slot, id);
         continue;
       }
-      if (conn.finishedTime + grace > now) break;
+      if (finishedTime + grace > now) break;
       this.finishedHead++;
-      if (conn.lastTime + grace > now) {
+      if ((conn !== null ? conn.lastTime : parked!.lastTime[token]!) + grace > now) {
         // Late packets arrived after it finished: give it another grace period.
-        (requeue ??= []).push(conn);
+        (requeue ??= []).push(slot, id);
+        continue;
+      }
+      if (conn === null) {
+        this.emitParkedSlot(slot, now);
         continue;
       }
       conn.inFinishedQueue = false;
@@ -375,16 +445,115 @@ export class ConnectionTable {
       this.recycle(conn);
     }
     if (requeue !== null) {
-      for (const c of requeue) {
-        q.push(c);
-        gens.push(c.generation);
+      for (let i = 0; i < requeue.length; i += 2) {
+        slots.push(requeue[i]!);
+        ids.push(requeue[i + 1]!);
       }
     }
-    if (this.finishedHead > 1024 && this.finishedHead * 2 > q.length) {
-      this.finishedQueue = q.slice(this.finishedHead);
-      this.finishedGens = gens.slice(this.finishedHead);
+    if (this.finishedHead > 1024 && this.finishedHead * 2 > slots.length) {
+      this.finishedSlots = slots.slice(this.finishedHead);
+      this.finishedIds = ids.slice(this.finishedHead);
+      this.parkHead = Math.max(0, this.parkHead - this.finishedHead);
       this.finishedHead = 0;
     }
+  }
+
+  /**
+   * Parks the finished connections that ended PARK_DELAY_S or more before `now` and have had no packet since:
+   * their state goes to the sink while it is warm, their objects back to the pool. Their slots, index entries,
+   * activity entries and finished-queue entries stay (parked.ts).
+   */
+  private park(now: number): void {
+    const sink = this.parking!;
+    const slots = this.finishedSlots;
+    const ids = this.finishedIds;
+    let i = Math.max(this.parkHead, this.finishedHead);
+    for (; i < slots.length; i++) {
+      const slot = slots[i]!;
+      const conn = this.conns[slot] ?? null;
+      if (conn === null || conn.id !== ids[i] || !conn.inFinishedQueue) continue;
+      // Queued in the order they finished: the rest ended later still.
+      if (conn.finishedTime + PARK_DELAY_S > now) break;
+      // Still busy (late packets): it stays in its object; the sweep requeues it, and this pass meets it again.
+      if (conn.lastTime + PARK_DELAY_S > now) continue;
+      if (!sink.canPark()) break;
+      // Its index entry becomes its tombstone now, while the line is warm (claimed first: dropping the oldest
+      // tombstone from the index may move this entry).
+      const pos = this.claimTombstone();
+      const at = this.index.position(conn.hash, slot);
+      this.fillTombstone(pos, conn, false);
+      this.tombFlags[pos] = this.tombFlags[pos]! | TOMB_PARKED;
+      this.index.setValueAt(at, TOMB_TAG + pos);
+      const token = sink.park(conn);
+      this.tombToken[pos] = token;
+      this.parked!.keep(token, conn, slot, pos);
+      this.parkedToken[slot] = token + 1;
+      this.conns[slot] = null;
+      if (this.lastConnection === conn) this.lastConnection = null;
+      conn.inFinishedQueue = false;
+      conn.slot = -1;
+      this.parkedCount++;
+      this.recycle(conn);
+    }
+    this.parkHead = i;
+  }
+
+  /**
+   * Takes the parked connection whose tombstone is `pos` (its index entry at position `at`) back into an object,
+   * in its slot, as it was before it was parked; the index entry is the slot's again. Returns the slot.
+   */
+  private unpark(pos: number, at: number): number {
+    const token = this.tombToken[pos]!;
+    const parked = this.parked!;
+    const slot = parked.tableSlot[token]!;
+    const conn = this.pool.pop() ?? new Connection(false);
+    conn.zeekTracked = false;
+    this.parking!.restore(token, conn);
+    conn.slot = slot;
+    conn.hash = this.tombHash[pos]!;
+    conn.inFinishedQueue = true;
+    this.conns[slot] = conn;
+    this.parkedToken[slot] = 0;
+    // The tombstone is done: the ring reuses its position in turn, with nothing to take out of the index.
+    this.tombFlags[pos] = 0;
+    this.index.setValueAt(at, slot);
+    parked.drop(token);
+    this.unparkedCount++;
+    return slot;
+  }
+
+  /** unpark, for a parked connection's tombstone `pos` found by position rather than by a packet. */
+  private unparkTombstone(pos: number): void {
+    this.unpark(pos, this.index.position(this.tombHash[pos]!, TOMB_TAG + pos));
+  }
+
+  /**
+   * Takes every parked connection back into an object: the sink calls it when it would otherwise wait for room
+   * behind parked records that only a later sweep can commit.
+   */
+  unparkAll(): void {
+    const parked = this.parked;
+    if (parked === null || parked.count === 0) return;
+    for (let token = 0; token < parked.capacity; token++) {
+      if (parked.tableSlot[token]! >= 0) this.unparkTombstone(parked.tombstone[token]!);
+    }
+    // Their finished-queue entries are behind the parking pass's position: it looks at them again.
+    this.parkHead = this.finishedHead;
+  }
+
+  /**
+   * Emits the parked connection in `slot`: it leaves the table as a finished connection does (its tombstone, in
+   * the index since it was parked, is now an ordinary one), and its record is committed.
+   */
+  private emitParkedSlot(slot: number, now: number): void {
+    const token = this.parkedToken[slot]! - 1;
+    const parked = this.parked!;
+    const pos = parked.tombstone[token]!;
+    this.tombFlags[pos] = this.tombFlags[pos]! & ~TOMB_PARKED;
+    this.parkedToken[slot] = 0;
+    this.freeSlot(slot);
+    parked.drop(token);
+    this.emitParked(token, now);
   }
 
   /** Keeps an emitted connection for reuse (its record has been built: nothing refers to it any more). */
@@ -395,8 +564,14 @@ export class ConnectionTable {
   }
 
   private evictOldest(now: number, keep: Connection): void {
-    const victim = this.oldest(keep);
-    if (victim === null) return;
+    const slot = this.oldestSlot(keep.slot);
+    if (slot < 0) return;
+    const victim = this.conns[slot] ?? null;
+    if (victim === null) {
+      // Parked: it had finished, so it just leaves before its grace period is over, as a finished one does.
+      this.emitParkedSlot(slot, now);
+      return;
+    }
     victim.inFinishedQueue = false;
     this.remove(victim, victim.finished ? TOMB_OF_FINISHED : TOMB_OF_EVICTED);
     // Counted as evicted only when it had not ended: a finished one just leaves before its grace period is over.
@@ -411,6 +586,9 @@ export class ConnectionTable {
     if (cap <= 0) return -1;
     const pos = this.tombstonePos;
     if (pos >= this.tombFlags.length) this.growTombstones(cap);
+    // A parked connection still holds the oldest (tens of thousands ended within its grace period): it comes back
+    // into an object, and leaves the position free.
+    if ((this.tombFlags[pos]! & TOMB_PARKED) !== 0) this.unparkTombstone(pos);
     // The oldest tombstone makes room.
     if ((this.tombFlags[pos]! & TOMB_LINKED) !== 0) this.index.remove(this.tombHash[pos]!, TOMB_TAG + pos);
     this.tombFlags[pos] = 0;
@@ -448,6 +626,9 @@ export class ConnectionTable {
     const flags = new Uint8Array(n);
     flags.set(this.tombFlags);
     this.tombFlags = flags;
+    const tokens = new Int32Array(n);
+    tokens.set(this.tombToken);
+    this.tombToken = tokens;
   }
 
   /**
@@ -484,7 +665,9 @@ export class ConnectionTable {
     const end = this.actTail;
     for (let i = this.actHead; i < end && i < this.actTail; i++) {
       const slot = this.actSlot[i]!;
-      if (this.slotStamp[slot] === this.actStamp[i]) fn(this.conns[slot]!);
+      const conn = this.conns[slot] ?? null;
+      // Parked connections have finished: nothing to watch.
+      if (this.slotStamp[slot] === this.actStamp[i] && conn !== null) fn(conn);
     }
   }
 
@@ -498,16 +681,23 @@ export class ConnectionTable {
    */
   flush(): void {
     const now = this.now;
-    for (let conn = this.oldest(null); conn !== null; conn = this.oldest(null)) {
+    for (let slot = this.oldestSlot(-1); slot >= 0; slot = this.oldestSlot(-1)) {
+      const conn = this.conns[slot] ?? null;
+      if (conn === null) {
+        this.emitParkedSlot(slot, now);
+        continue;
+      }
       conn.inFinishedQueue = false;
-      this.freeSlot(conn);
+      this.freeSlot(slot);
+      conn.slot = -1;
       this.emit(conn, conn.finished ? 'finished' : 'end-of-capture', now);
       this.recycle(conn);
     }
     this.index.clear();
     this.tombFlags.fill(0);
-    this.finishedQueue = [];
-    this.finishedGens = [];
+    this.finishedSlots = [];
+    this.finishedIds = [];
     this.finishedHead = 0;
+    this.parkHead = 0;
   }
 }

@@ -704,7 +704,8 @@ const resetConnection = makeResetter(new Connection(), ['buffer', 'client', 'ser
 const connectionFields = makeFieldCopier(new Connection(false), [
   'buffer', 'client', 'server', 'clientAddrView', 'serverAddrView', 'all', 'cw', 'words', 'addrWord', 'trace', 'traced',
   'zeekHistory', 'generation', 'slot', 'hash', 'inFinishedQueue', 'closer', 'tunnel',
-]);
+  // Every number field left is a 32-bit integer (ports, counts, nanoseconds, ids): see makeFieldCopier.
+], true);
 
 /** Float64 words of an untraced connection's buffer: both ends, the addresses and CW (saveState's first words). */
 export const CONNECTION_BUFFER_WORDS = 2 * ENDPOINT_WORDS_UNLOGGED + 4 + CONN_WORDS;

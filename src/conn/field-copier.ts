@@ -17,7 +17,13 @@ export interface FieldCopier<T> {
   load(o: T, f64: Float64Array, at: number): void;
 }
 
-export function makeFieldCopier<T extends object>(template: T, skip: readonly string[]): FieldCopier<T> {
+/**
+ * `int32`: every number field carried holds a 32-bit integer, and is loaded back as one (`| 0`). A number read
+ * from a Float64Array may reach a field as a double, and one double in a field V8 keeps as a small integer turns
+ * that field into a double field for every object of the class: the optimised code that relied on it is thrown
+ * away. A worker that takes parked state back into its own connections must not pay that (conn/parked.ts).
+ */
+export function makeFieldCopier<T extends object>(template: T, skip: readonly string[], int32 = false): FieldCopier<T> {
   const fields: string[] = [];
   const save: string[] = [];
   const load: string[] = [];
@@ -27,7 +33,7 @@ export function makeFieldCopier<T extends object>(template: T, skip: readonly st
     const i = fields.length;
     if (typeof value === 'number') {
       save.push(`f[at + ${i}] = o.${name};`);
-      load.push(`o.${name} = f[at + ${i}];`);
+      load.push(int32 ? `o.${name} = f[at + ${i}] | 0;` : `o.${name} = f[at + ${i}];`);
     } else if (typeof value === 'boolean') {
       save.push(`f[at + ${i}] = o.${name} ? 1 : 0;`);
       load.push(`o.${name} = f[at + ${i}] !== 0;`);

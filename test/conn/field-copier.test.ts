@@ -13,6 +13,26 @@ class Sample {
 }
 
 describe('makeFieldCopier', () => {
+  it('with int32, loads each number field back as a 32-bit integer (what Connection declares of its fields)', () => {
+    class Ints {
+      a = 0;
+      b = 0;
+      c = 0;
+      on = false;
+    }
+    const copier = makeFieldCopier(new Ints(), [], true);
+    const from = Object.assign(new Ints(), { a: 2 ** 31 - 1, b: -(2 ** 31), c: 999_999_999, on: true });
+    const f64 = new Float64Array(4);
+    copier.save(from, f64, 0);
+    const to = new Ints();
+    copier.load(to, f64, 0);
+    assert.deepEqual({ ...to }, { ...from });
+    // Beyond 32 bits it would not carry the value: the caller's declaration is what makes int32 safe.
+    f64[0] = 2 ** 32 + 5;
+    copier.load(to, f64, 0);
+    assert.equal(to.a, 5);
+  });
+
   it('carries every number and boolean field, in declaration order, and nothing else', () => {
     const copier = makeFieldCopier(new Sample(), ['name', 'list']);
     assert.deepEqual(copier.fields, ['count', 'ratio', 'big', 'flag', 'other']);

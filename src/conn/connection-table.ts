@@ -460,8 +460,8 @@ export class ConnectionTable {
 
   /**
    * Parks the finished connections that ended PARK_DELAY_S or more before `now` and have had no packet since:
-   * their state goes to the sink while it is warm, their objects back to the pool. Their slots, index entries,
-   * activity entries and finished-queue entries stay (parked.ts).
+   * their state goes to the sink while it is warm, their objects back to the pool, and their index entries become
+   * their tombstones. Their slots, activity entries and finished-queue entries stay (parked.ts).
    */
   private park(now: number): void {
     const sink = this.parking!;

@@ -118,8 +118,7 @@ export class EndedRingWriter extends RingWriterEnd implements ParkingSink {
   restore(s: number, conn: Connection): void {
     const at = s * RECORD_F64;
     const meta = this.f64[at + META]!;
-    const buffers = (this.buffers ??= Array.from({ length: this.capacity }, (_, k) =>
-      new Float64Array(this.f64.buffer, this.f64.byteOffset + k * RECORD_BYTES, CONNECTION_BUFFER_WORDS)));
+    const buffers = (this.buffers ??= slotBuffers(this.f64, this.capacity));
     conn.loadState(buffers[s]!, this.f64, at);
     conn.tunnel = tunnelAt(this.u8, s, meta >>> 8);
     this.f64[at + META] = Kind.Void;
@@ -214,8 +213,7 @@ export class EndedRingReader extends RingViews {
   private read = Atomics.load(this.head, C_READ);
   private readonly conn = new Connection(false);
   /** Each slot's saved connection buffer, viewed once (Connection.loadState copies it with one set). */
-  private readonly buffers: Float64Array[] = Array.from({ length: this.capacity }, (_, s) =>
-    new Float64Array(this.f64.buffer, this.f64.byteOffset + s * RECORD_BYTES, CONNECTION_BUFFER_WORDS));
+  private readonly buffers: Float64Array[] = slotBuffers(this.f64, this.capacity);
   private isEnded = false;
 
   /** Whether the End record has been read: the worker's table will emit nothing more. */
@@ -260,6 +258,11 @@ export class EndedRingReader extends RingViews {
     Atomics.store(this.head, C_READ, this.read);
     if (Atomics.load(this.head, C_WRITER_WAITS) !== 0) Atomics.notify(this.head, C_READ);
   }
+}
+
+/** A view of each slot's saved connection buffer (what Connection.loadState copies from, with one set). */
+function slotBuffers(f64: Float64Array, capacity: number): Float64Array[] {
+  return Array.from({ length: capacity }, (_, s) => new Float64Array(f64.buffer, f64.byteOffset + s * RECORD_BYTES, CONNECTION_BUFFER_WORDS));
 }
 
 /** The encapsulation name of the record in slot `s`, `n` bytes long. */

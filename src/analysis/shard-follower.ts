@@ -23,25 +23,18 @@ export class ShardFollower implements RingHandler {
   private handedBack = 0;
 
   /**
-   * `table`: the share's bounds; it keeps no ladder trace and no Zeek view (nothing downstream reads them).
-   * `park`: park finished connections in the ring (conn/parked.ts; off only to check that it changes nothing).
+   * `table`: the share's bounds; it keeps no ladder trace and no Zeek view (nothing downstream reads them). Its
+   * finished connections are parked in the ring (conn/parked.ts).
    */
-  constructor(table: ConnectionTableOptions, private readonly out: EndedRingWriter, park = true) {
+  constructor(table: ConnectionTableOptions, private readonly out: EndedRingWriter) {
     const follower = new TableFollower({ ...table, trace: false, zeek: false }, (conn, reason, captureEnd) => {
       this.handedBack++;
       out.connection(conn, reason, captureEnd);
     });
     this.follower = follower;
-    if (park) {
-      parkInto(follower, out, () => {
-        this.handedBack++;
-      });
-    }
-  }
-
-  /** Connections parked, and taken back from parking (ConnectionTable). */
-  get parking(): { parked: number; unparked: number } {
-    return { parked: this.follower.table.parkedCount, unparked: this.follower.table.unparkedCount };
+    parkInto(follower, out, () => {
+      this.handedBack++;
+    });
   }
 
   /** Out of segments for now: what the table handed back meanwhile must be visible to the reading thread. */

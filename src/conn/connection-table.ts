@@ -1,5 +1,6 @@
 import { TCP_ACK, TCP_RST, TCP_SYN, type TcpSegment } from '../decode/segment.js';
 import { Connection } from './connection.js';
+import { FinishedQueue } from './finished-queue.js';
 import { ParkedConnections, type ParkingSink } from './parked.js';
 import { toSeconds } from './time.js';
 import { TupleIndex, tupleDirIn, tupleHash } from './tuple-index.js';
@@ -134,9 +135,7 @@ export class ConnectionTable {
    * once that slot holds another connection, or the connection has left the queue). Slot and id rather than the
    * object, because a parked connection has none.
    */
-  private finishedSlots: number[] = [];
-  private finishedIds: number[] = [];
-  private finishedHead = 0;
+  private readonly finishedQueue = new FinishedQueue();
   /** Parking (parked.ts): the sink, what the table keeps of each parked connection, and by slot its token + 1. */
   private parking: ParkingSink | null = null;
   private parked: ParkedConnections | null = null;
@@ -259,8 +258,7 @@ export class ConnectionTable {
     this.lastConnection = conn;
     if (conn.finished && !conn.inFinishedQueue) {
       conn.inFinishedQueue = true;
-      this.finishedSlots.push(conn.slot);
-      this.finishedIds.push(conn.id);
+      this.finishedQueue.push(conn.slot, conn.id);
     }
   }
 
@@ -404,32 +402,31 @@ export class ConnectionTable {
 
   /** Emits finished connections whose grace period has passed. */
   private sweep(now: number): void {
-    const slots = this.finishedSlots;
-    const ids = this.finishedIds;
+    const queue = this.finishedQueue;
     const grace = this.opts.graceSeconds;
     const parked = this.parked;
     let requeue: number[] | null = null;
-    while (this.finishedHead < slots.length) {
-      const slot = slots[this.finishedHead]!;
-      const id = ids[this.finishedHead]!;
+    while (queue.head < queue.tail) {
+      const slot = queue.slotAt(queue.head);
+      const id = queue.idAt(queue.head);
       const conn = this.conns[slot] ?? null;
       // A parked connection is judged by the times it was parked with (a later packet would have taken it back).
       const token = conn === null ? this.parkedToken[slot]! - 1 : -1;
       // Gone since it was queued (superseded, evicted, or already emitted and its slot reused).
       if (conn !== null ? conn.id !== id || !conn.inFinishedQueue : token < 0 || parked!.id[token] !== id) {
-        this.finishedHead++;
+        queue.head++;
         continue;
       }
       const finishedTime = conn !== null ? conn.finishedTime : parked!.finishedTime[token]!;
       if (finishedTime > now + grace) {
         // It ended "later" than now: the capture's clock has stepped back since. Queued behind the others, it
         // would hold them all back until the clock came round again; it waits at the end of the queue instead.
-        this.finishedHead++;
+        queue.head++;
         (requeue ??= []).push(slot, id);
         continue;
       }
       if (finishedTime + grace > now) break;
-      this.finishedHead++;
+      queue.head++;
       if ((conn !== null ? conn.lastTime : parked!.lastTime[token]!) + grace > now) {
         // Late packets arrived after it finished: give it another grace period.
         (requeue ??= []).push(slot, id);
@@ -445,16 +442,7 @@ export class ConnectionTable {
       this.recycle(conn);
     }
     if (requeue !== null) {
-      for (let i = 0; i < requeue.length; i += 2) {
-        slots.push(requeue[i]!);
-        ids.push(requeue[i + 1]!);
-      }
-    }
-    if (this.finishedHead > 1024 && this.finishedHead * 2 > slots.length) {
-      this.finishedSlots = slots.slice(this.finishedHead);
-      this.finishedIds = ids.slice(this.finishedHead);
-      this.parkHead = Math.max(0, this.parkHead - this.finishedHead);
-      this.finishedHead = 0;
+      for (let i = 0; i < requeue.length; i += 2) queue.push(requeue[i]!, requeue[i + 1]!);
     }
   }
 
@@ -465,13 +453,12 @@ export class ConnectionTable {
    */
   private park(now: number): void {
     const sink = this.parking!;
-    const slots = this.finishedSlots;
-    const ids = this.finishedIds;
-    let i = Math.max(this.parkHead, this.finishedHead);
-    for (; i < slots.length; i++) {
-      const slot = slots[i]!;
+    const queue = this.finishedQueue;
+    let i = Math.max(this.parkHead, queue.head);
+    for (; i < queue.tail; i++) {
+      const slot = queue.slotAt(i);
       const conn = this.conns[slot] ?? null;
-      if (conn === null || conn.id !== ids[i] || !conn.inFinishedQueue) continue;
+      if (conn === null || conn.id !== queue.idAt(i) || !conn.inFinishedQueue) continue;
       // Queued in the order they finished: the rest ended later still.
       if (conn.finishedTime + PARK_DELAY_S > now) break;
       // Still busy (late packets): it stays in its object; the sweep requeues it, and this pass meets it again.
@@ -538,7 +525,7 @@ export class ConnectionTable {
       if (parked.tableSlot[token]! >= 0) this.unparkTombstone(parked.tombstone[token]!);
     }
     // Their finished-queue entries are behind the parking pass's position: it looks at them again.
-    this.parkHead = this.finishedHead;
+    this.parkHead = this.finishedQueue.head;
   }
 
   /**
@@ -695,9 +682,7 @@ export class ConnectionTable {
     }
     this.index.clear();
     this.tombFlags.fill(0);
-    this.finishedSlots = [];
-    this.finishedIds = [];
-    this.finishedHead = 0;
+    this.finishedQueue.clear();
     this.parkHead = 0;
   }
 }

@@ -68,7 +68,9 @@ function framesInOrder(frames: number[]): number[] {
     frames[j] = f;
     n++;
   }
-  frames.length = n;
+  // pop(), not `length = n`: setting the length to 0 drops the array's backing store, and the next push then
+  // allocates a new one, for every connection of a run (half of the reading thread's allocation).
+  while (frames.length > n) frames.pop();
   return frames;
 }
 
@@ -171,11 +173,11 @@ export function classify(conn: Connection, opts: ClassifierOptions, ctx: Classif
   v.finWait2Ms = null;
   v.rstReason = null;
   v.confidence = 'high';
-  // (Setting an array's length is a runtime call: skipped when there is nothing to clear.)
-  if (v.confidenceReasons.length !== 0) v.confidenceReasons.length = 0;
+  // Emptied by pop(): `length = 0` is a runtime call and drops the backing store (see framesInOrder).
+  while (v.confidenceReasons.length !== 0) v.confidenceReasons.pop();
   v.appView.client = 'none';
   v.appView.server = 'none';
-  if (v.evidence.length !== 0) v.evidence.length = 0;
+  while (v.evidence.length !== 0) v.evidence.pop();
   v.actor = null;
   // Facts are named by the ending: a fresh object once there is one (setFact), so that no name lingers from the
   // last connection; most connections (graceful closes) have none.

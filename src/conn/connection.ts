@@ -595,8 +595,7 @@ export class Connection {
     snd.rstFrame = seg.frame;
     snd.rstTime = t;
     snd.rstHasAck = hasAck;
-    snd.stateBeforeRst = snd.state;
-    snd.peerStateAtRst = rcv.state;
+    snd.setStatesAtRst(snd.stateCode, rcv.stateCode);
     snd.unansweredBytesAtRst = snd.receivedSinceOwnSend;
     snd.windowAtRst = snd.window;
     // A Linux reply RST: to a segment with ACK, seq = that ack and no ACK flag; to one without, seq 0 and

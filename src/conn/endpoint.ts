@@ -198,8 +198,9 @@ export class EndpointTrack {
   }
 
   private setFlag(bit: number, v: boolean): void {
-    const x = this.f[W.flags]!;
-    this.f[W.flags] = v ? x | bit : x & ~bit;
+    // The bit is cleared, then set again when wanted: every operation runs on every call, so that code optimised
+    // before the first clearing has no path without type feedback (which would deoptimise it there).
+    this.f[W.flags] = (this.f[W.flags]! & ~bit) | (v ? bit : 0);
   }
 
   // --- counters
@@ -507,6 +508,13 @@ export class EndpointTrack {
   }
   set peerStateAtRst(v: TcpState) {
     this.f[W.states] = (this.f[W.states]! & ~(15 << 8)) | (STATE_CODE[v] << 8);
+  }
+  /**
+   * Both states at the RST by code: the per-packet path's form of the two setters above, which look the codes up
+   * by name (a keyed load that deoptimised the state machine each time it met another state).
+   */
+  setStatesAtRst(own: StateCode, peer: StateCode): void {
+    this.f[W.states] = (this.f[W.states]! & 15) | (own << 4) | (peer << 8);
   }
   /** Payload bytes received from the peer since this end last sent payload, at the time of the RST. */
   get unansweredBytesAtRst(): number {

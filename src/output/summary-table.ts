@@ -43,8 +43,18 @@ export function newEndingTally(): EndingTally {
 }
 
 function bump(c: CloserCounts, r: EndingAndCloser): void {
-  if (r.closer === null) c.none++;
-  else c[r.closer]++;
+  // Named fields, not c[r.closer]: a keyed access that sees several names goes megamorphic, a hash lookup on
+  // every connection of a run (1.5 % of the reading thread).
+  const closer = r.closer;
+  if (closer === 'client') c.client++;
+  else if (closer === 'server') c.server++;
+  else if (closer === 'both') c.both++;
+  else {
+    // Only null is left (a closer added to the type must be counted above: this stops compiling).
+    const nobody: null = closer;
+    void nobody;
+    c.none++;
+  }
   c.total++;
 }
 

@@ -124,7 +124,9 @@ export class PcapReader extends FramedReader {
       pkt.tsNs = this.nanos ? frac : frac * 1000;
       pkt.capLen = capLen;
       pkt.origLen = origLen;
-      pkt.data = this.buf;
+      // Stored only when the chunk changed: a store of a new (young) buffer into the long-lived packet runs the
+      // collector's write barrier, on every frame.
+      if (pkt.data !== this.buf) pkt.data = this.buf;
       pkt.offset = p + PCAP_RECORD_HEADER_LEN;
       pkt.fileOffset = this.base + p;
       pkt.frame = ++this.frame;

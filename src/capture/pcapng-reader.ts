@@ -388,7 +388,8 @@ export class PcapngReader extends FramedReader {
 
   private yieldPacket(p: number, len: number): NextResult {
     const pkt = this.pkt;
-    pkt.data = this.buf;
+    // Stored only when the chunk changed (the write barrier, see PcapReader.next).
+    if (pkt.data !== this.buf) pkt.data = this.buf;
     pkt.fileOffset = this.base + p;
     pkt.frame = ++this.frame;
     this.lastSec = pkt.tsSec;

@@ -87,7 +87,9 @@ export class Decoder {
     let capEnd = start + pkt.capLen;
     // A source bug must not make us read past the buffer: clamp to what is there.
     if (capEnd > data.length) capEnd = data.length;
-    st.buf = data;
+    // Stored only when the chunk changed: storing a new (young) buffer into the long-lived state runs the
+    // collector's write barrier, on every frame.
+    if (st.buf !== data) st.buf = data;
     st.off = start;
     st.capEnd = capEnd;
     st.wireEnd = pkt.origLen > pkt.capLen ? start + pkt.origLen : capEnd;

@@ -500,18 +500,12 @@ export class EndpointTrack {
   get stateBeforeRst(): TcpState {
     return TCP_STATES[(this.f[W.states]! >> 4) & 15]!;
   }
-  set stateBeforeRst(v: TcpState) {
-    this.f[W.states] = (this.f[W.states]! & ~(15 << 4)) | (STATE_CODE[v] << 4);
-  }
   get peerStateAtRst(): TcpState {
     return TCP_STATES[(this.f[W.states]! >> 8) & 15]!;
   }
-  set peerStateAtRst(v: TcpState) {
-    this.f[W.states] = (this.f[W.states]! & ~(15 << 8)) | (STATE_CODE[v] << 8);
-  }
   /**
-   * Both states at the RST by code: the per-packet path's form of the two setters above, which look the codes up
-   * by name (a keyed load that deoptimised the state machine each time it met another state).
+   * Both states at the RST, by code (S). By code, not by name: a lookup of the code by name was a keyed load that
+   * deoptimised the state machine each time it met another state.
    */
   setStatesAtRst(own: StateCode, peer: StateCode): void {
     this.f[W.states] = (this.f[W.states]! & 15) | (own << 4) | (peer << 8);

@@ -8,7 +8,6 @@ import { ConnectionTable, DEFAULT_TABLE_OPTIONS, type ConnectionTableOptions, ty
 import { toSeconds } from '../conn/time.js';
 import { tupleHash } from '../conn/tuple-index.js';
 import type { TcpSegment } from '../decode/segment.js';
-import { markMutable } from '../engine/mutable-fields.js';
 import { FrameDecoder } from './frame-decoder.js';
 
 export interface AnalyzerOptions {
@@ -39,8 +38,6 @@ export class TableFollower extends FrameDecoder {
   constructor(table: ConnectionTableOptions, private readonly onEnded: EndedFn) {
     super();
     this.table = new ConnectionTable(table, (conn, reason, now) => this.emit(conn, reason, now));
-    // Set when the input ends, while the last connections are emitted; float seconds (engine/mutable-fields.ts).
-    markMutable(this, { recordedEnd: NaN });
   }
 
   /** The TCP segment of the last frame ingested (valid until the next call; meaningful when ingest returned a connection). */

@@ -1,5 +1,4 @@
 import { TCP_ACK, TCP_RST, TCP_SYN, type TcpSegment } from '../decode/segment.js';
-import { markMutable } from '../engine/mutable-fields.js';
 import { Connection } from './connection.js';
 import { FinishedQueue } from './finished-queue.js';
 import { ParkedConnections, type ParkingSink } from './parked.js';
@@ -165,22 +164,7 @@ export class ConnectionTable {
   constructor(
     private readonly opts: ConnectionTableOptions,
     private readonly emit: EmitFn,
-  ) {
-    // The arrays that grow are replaced as they do, mid-run (engine/mutable-fields.ts).
-    markMutable(this, {
-      freeSlots: new Int32Array(0),
-      tombHash: new Int32Array(0),
-      tombTuple: new Uint32Array(0),
-      tombIsn: new Uint32Array(0),
-      tombIncarnation: new Int32Array(0),
-      tombFlags: new Uint8Array(0),
-      tombToken: new Int32Array(0),
-      slotStamp: new Float64Array(0),
-      actSlot: new Int32Array(0),
-      actStamp: new Float64Array(0),
-      parkedToken: new Int32Array(0),
-    });
-  }
+  ) {}
 
   /**
    * Moves capture time on to `t` (float seconds) as a packet does, sweeping finished connections when a sweep is

@@ -1,5 +1,4 @@
 import type { TcpSegment } from '../decode/segment.js';
-import { markMutable } from '../engine/mutable-fields.js';
 
 /**
  * An open-addressing hash index from a TCP 4-tuple (both directions) to a small integer, held in one typed array.
@@ -78,8 +77,6 @@ export class TupleIndex {
     this.e = new Uint32Array(cap * WORDS);
     this.mask = cap - 1;
     this.shift = 32 - Math.log2(cap);
-    // grow() replaces all three (engine/mutable-fields.ts).
-    markMutable(this, { e: new Uint32Array(0), mask: -1, shift: -1 });
   }
 
   /** Home position of a hash: the symmetric hash is mixed again (Fibonacci hashing) so that its high bits count. */

@@ -8,7 +8,6 @@
 import type { ClassifiedConnection } from '../classify/classified.js';
 import { isAbnormal } from '../classify/labels.js';
 import type { ConnectionRecord } from '../classify/record.js';
-import { markMutable } from '../engine/mutable-fields.js';
 import { colors, formatDuration, formatEndpoint, glyphs, plural, sanitize, toAscii, wrapText } from './format.js';
 
 export const DEFAULT_ABNORMAL_LIMIT = 50;
@@ -41,21 +40,13 @@ export interface AbnormalCollector {
   readonly limit: number;
   kept: ConnectionRecord[];
   total: number;
-  /** The last kept record when cutoffSec was taken from it, and the whole seconds of its start (see addClassifiedToAbnormal). */
-  cutoffRecord: ConnectionRecord | null;
-  cutoffSec: number;
+  /** The whole seconds of the last kept record's start, remembered with that record (see addClassifiedToAbnormal). */
+  cutoff?: { record: ConnectionRecord; sec: number };
 }
 
 export function newAbnormalCollector(limit = DEFAULT_ABNORMAL_LIMIT): AbnormalCollector {
-  const col: AbnormalCollector = { limit: Math.max(0, Math.floor(limit)), kept: [], total: 0, cutoffRecord: null, cutoffSec: 0 };
-  // Both change as the list fills, mid-run; records come in several shapes, and epoch seconds are past the small
-  // integers, so NaN makes the field a double from the start (engine/mutable-fields.ts).
-  markMutable(col, { cutoffRecord: STAND_IN_RECORD, cutoffSec: NaN });
-  return col;
+  return { limit: Math.max(0, Math.floor(limit)), kept: [], total: 0 };
 }
-
-/** The stand-in for markMutable: an object of a shape no record has. */
-const STAND_IN_RECORD = {} as ConnectionRecord;
 
 /** Offers a record: ignored unless abnormal; kept when it is among the `limit` earliest. */
 export function addToAbnormal(col: AbnormalCollector, r: ConnectionRecord): void {
@@ -73,11 +64,8 @@ export function addClassifiedToAbnormal(col: AbnormalCollector, c: ClassifiedCon
   const kept = col.kept;
   if (kept.length >= col.limit && kept.length > 0) {
     const last = kept[kept.length - 1]!;
-    if (col.cutoffRecord !== last) {
-      col.cutoffRecord = last;
-      col.cutoffSec = wholeSecondsOf(last.start);
-    }
-    if (c.conn.firstSec > col.cutoffSec) return;
+    if (col.cutoff?.record !== last) col.cutoff = { record: last, sec: wholeSecondsOf(last.start) };
+    if (c.conn.firstSec > col.cutoff.sec) return;
   }
   if (earlierThanKept(col, c.start(), c.id)) insertKept(col, c.record());
 }

@@ -3,7 +3,6 @@
  * of logarithmic buckets 1 % wide, so that the median is within 0.5 % of the exact one — finer than the two or
  * three digits a duration is printed with — and memory no longer grows with the number of connections.
  */
-import { markMutable } from '../engine/mutable-fields.js';
 
 /** Values kept exactly before a sketch turns into a histogram. */
 export const EXACT_VALUES = 1024;
@@ -24,14 +23,8 @@ export interface MedianSketch {
 }
 
 export function newMedianSketch(): MedianSketch {
-  const s: MedianSketch = { exact: [], buckets: null, count: 0 };
-  // A sketch that fills up trades its values for a histogram, mid-run (engine/mutable-fields.ts).
-  markMutable(s, { exact: null, buckets: NO_BUCKETS });
-  return s;
+  return { exact: [], buckets: null, count: 0 };
 }
-
-/** The stand-in for markMutable. */
-const NO_BUCKETS = new Uint32Array(0);
 
 function bucketOf(v: number): number {
   return v < FLOOR ? 0 : Math.min(BUCKETS - 1, Math.floor(Math.log(v / FLOOR) / LOG_RATIO) + 1);

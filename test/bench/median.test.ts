@@ -1,3 +1,4 @@
+/** The benchmark's median (bench/compare.ts): every ratio it prints to a peer divides one median by another. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { medianOf, type Measure } from '../../bench/compare.js';

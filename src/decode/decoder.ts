@@ -12,6 +12,7 @@ import { newDecodeStats, noteProblem, type DecodeStats } from './stats.js';
 import { DecodeState, FIRST_LAYER_STEP, Step } from './decode-state.js';
 import {
   decodeEthernet,
+  ETHERNET_HEADER_LEN,
   decodeFabricPath,
   decodeLinkHeader,
   decodeMpls,
@@ -27,6 +28,7 @@ import { decodeGeneve, decodeGtpU, decodeTeredo, decodeUdp, decodeVxlan } from '
 import { decodeErspanII, decodeErspanIII, decodeGre } from './gre.js';
 import { decodeTcp } from './tcp.js';
 import { tunnelPath } from './tunnels.js';
+import { LinkType } from './link-types.js';
 import { FragmentReassembler, type ReassemblyStats } from './fragments.js';
 
 
@@ -105,8 +107,22 @@ export class Decoder {
     st.seg = seg;
     seg.vlanCount = 0;
 
-    let step = decodeLinkHeader(st, pkt.linkType);
-    for (let layers = 0; step >= FIRST_LAYER_STEP; layers++) {
+    // The common frame, Ethernet carrying IPv4 carrying TCP, goes straight through its three layers; the loop
+    // takes whatever else comes (the same decoders, in the same order: only the dispatch is skipped).
+    let step: number;
+    let layers = 0;
+    if (pkt.linkType === LinkType.Ethernet && capEnd - start >= ETHERNET_HEADER_LEN && data[start + 12] === 0x08 && data[start + 13] === 0x00) {
+      st.off = start + ETHERNET_HEADER_LEN;
+      step = decodeIpv4(st);
+      layers = 2;
+      if (step === Step.Tcp) {
+        step = decodeTcp(st);
+        layers = 3;
+      }
+    } else {
+      step = decodeLinkHeader(st, pkt.linkType);
+    }
+    for (; step >= FIRST_LAYER_STEP; layers++) {
       if (layers >= MAX_LAYERS) {
         step = st.malformed('too_many_layers');
         break;

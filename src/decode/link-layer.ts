@@ -10,7 +10,7 @@ import { BsdFamily, EtherType, LinkType, NotTcpKind } from './link-types.js';
 import { Step, type DecodeState } from './decode-state.js';
 import { Tunnel } from './tunnels.js';
 
-const ETHERNET_HEADER_LEN = 14;
+export const ETHERNET_HEADER_LEN = 14;
 const SLL_HEADER_LEN = 16;
 const SLL2_HEADER_LEN = 20;
 const ARPHRD_NETLINK = 824;

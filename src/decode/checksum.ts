@@ -10,8 +10,8 @@
  */
 
 const NO_BUFFER = new ArrayBuffer(0);
-/** Bytes added between two reductions: 2^14 words of < 2^32 each stay far below 2^53. */
-const BLOCK = 65536;
+/** Bytes summed between two folds: 2^14 halves of < 2^16 each stay below 2^30, a small integer. */
+const BLOCK = 32768;
 
 /**
  * One DataView over the memory of the last buffer summed. Module state rather than a field: V8 optimises the
@@ -40,32 +40,37 @@ export function sumWords(b: Buffer, start: number, end: number): number {
   return sumView(view, lastBase + start, lastBase + end);
 }
 
-/** x mod 65535 for 0 <= x < 2^46 (exact: the quotient is below 2^30), without the slow double `%`. */
-function mod65535(x: number): number {
-  return x - Math.floor(x / 65535) * 65535;
-}
-
 function sumView(dv: DataView<ArrayBufferLike>, from: number, e: number): number {
   let i = from;
   let x = 0;
   let y = 0;
+  // Each 32-bit word adds its two 16-bit halves: small integers all along, no doubles and no division (a block's
+  // halves sum to less than 2^30), folded at the end of each block.
   while (e - i >= 32) {
     const stop = (e - i > BLOCK ? i + BLOCK : e) - 31;
     for (; i < stop; i += 32) {
-      x += dv.getUint32(i, true) + dv.getUint32(i + 4, true) + dv.getUint32(i + 8, true) + dv.getUint32(i + 12, true);
-      y +=
-        dv.getUint32(i + 16, true) +
-        dv.getUint32(i + 20, true) +
-        dv.getUint32(i + 24, true) +
-        dv.getUint32(i + 28, true);
+      let a = dv.getInt32(i, true);
+      let b = dv.getInt32(i + 4, true);
+      let c = dv.getInt32(i + 8, true);
+      let d = dv.getInt32(i + 12, true);
+      x += (a >>> 16) + (a & 0xffff) + (b >>> 16) + (b & 0xffff) + (c >>> 16) + (c & 0xffff) + (d >>> 16) + (d & 0xffff);
+      a = dv.getInt32(i + 16, true);
+      b = dv.getInt32(i + 20, true);
+      c = dv.getInt32(i + 24, true);
+      d = dv.getInt32(i + 28, true);
+      y += (a >>> 16) + (a & 0xffff) + (b >>> 16) + (b & 0xffff) + (c >>> 16) + (c & 0xffff) + (d >>> 16) + (d & 0xffff);
     }
-    x = mod65535(x + y);
+    x = (x & 0xffff) + (x >>> 16) + (y & 0xffff) + (y >>> 16);
     y = 0;
   }
-  for (; e - i >= 4; i += 4) x += dv.getUint32(i, true);
-  // Back from the byte-swapped domain: swapping the bytes of r (< 65535) is r * 256 mod 65535.
-  const r = mod65535(x);
-  let sum = ((r & 0xff) << 8) | (r >>> 8);
+  for (; e - i >= 4; i += 4) {
+    const a = dv.getInt32(i, true);
+    x += (a >>> 16) + (a & 0xffff);
+  }
+  x = (x & 0xffff) + (x >>> 16);
+  x = (x & 0xffff) + (x >>> 16);
+  // Back from the byte-swapped domain: swapping the bytes of x (<= 65535) keeps it congruent, RFC 1071 §2(B).
+  let sum = ((x & 0xff) << 8) | (x >>> 8);
   if (e - i >= 2) {
     sum += dv.getUint16(i);
     i += 2;

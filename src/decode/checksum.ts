@@ -2,9 +2,9 @@
  * The Internet checksum (RFC 1071), fast and without allocation per packet.
  *
  * Ones'-complement addition of 16-bit words is addition modulo 65535 (2^16 ≡ 1), so any sum congruent to it
- * modulo 65535 will do: we add whole 32-bit words read through one DataView (a 32-bit word is two 16-bit words
- * modulo 65535), little-endian because that is the native order of the machines we run on (the sum of
- * byte-swapped words is the byte-swapped sum, RFC 1071 §2(B)), and fold at the end. A segment checks out when
+ * modulo 65535 will do: we read 32-bit words through one DataView and add their two 16-bit halves, so that every
+ * sum stays a small integer, little-endian because that is the native order of the machines we run on (the sum
+ * of byte-swapped words is the byte-swapped sum, RFC 1071 §2(B)), and fold by shifts. A segment checks out when
  * pseudo-header + segment ≡ 0 (mod 65535): the sum is never 0 itself (the protocol number is in it), so its
  * ones'-complement fold is then 0xffff.
  */

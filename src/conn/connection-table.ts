@@ -1,6 +1,7 @@
 import { TCP_ACK, TCP_RST, TCP_SYN, type TcpSegment } from '../decode/segment.js';
 import { Connection } from './connection.js';
 import { FinishedQueue } from './finished-queue.js';
+import { HibernatedConnections } from './hibernated.js';
 import { ParkedConnections, type ParkingSink } from './parked.js';
 import { toSeconds } from './time.js';
 import { TupleIndex, tupleDirIn, tupleHash } from './tuple-index.js';
@@ -24,6 +25,12 @@ export interface ConnectionTableOptions {
   trace?: boolean;
   /** Reuse emitted connection objects (default true; off only to check that reuse changes nothing). */
   reuseConnections?: boolean;
+  /**
+   * Put open connections idle for a while into slab records, their objects back to the pool (hibernated.ts).
+   * Default true, for a table that keeps no ladder trace and no Zeek view (the state it saves has neither);
+   * false only to check that it changes nothing.
+   */
+  hibernate?: boolean;
 }
 
 /** Connections kept for reuse at most (a few MB; beyond it emitted connections are left to the collector). */
@@ -37,6 +44,14 @@ const POOL_MAX = 1024;
  */
 const PARK_DELAY_S = 0.1;
 const PARK_INTERVAL_S = 0.05;
+
+/**
+ * Hibernation (hibernated.ts): capture seconds an open connection stays idle before its state goes into a slab
+ * record and its object back to the pool, and how often the table looks for such connections. Neither changes
+ * what is emitted: a packet, an eviction or the end of the capture wakes the connection as it was.
+ */
+const HIBERNATE_AFTER_S = 2;
+const HIBERNATE_INTERVAL_S = 0.5;
 
 /** Capture seconds between two sweeps of finished connections while packets flow. */
 export const SWEEP_INTERVAL_S = 1;
@@ -147,6 +162,18 @@ export class ConnectionTable {
   /** Connections whose state was parked, and taken back by a late packet (or because the sink was stuck). */
   parkedCount = 0;
   unparkedCount = 0;
+  /**
+   * Hibernation (hibernated.ts): the records, by slot the record + 1 of a hibernated connection (its `conns`
+   * entry is null, its index entry still the slot), the activity queue's first entry the hibernation pass has not
+   * looked at, and when the pass is next due.
+   */
+  private hibernated: HibernatedConnections | null = null;
+  private hibernatedRecord = new Int32Array(64);
+  private hibernateCursor = 0;
+  private nextHibernate = 0;
+  /** Connections hibernated, and woken again (by a packet, an eviction or the end of the capture). */
+  hibernatedCount = 0;
+  wokenCount = 0;
   /** Emitted connections kept for reuse: creating one is the costliest allocation of the hot path. */
   private readonly pool: Connection[] = [];
   private nextId = 1;
@@ -164,7 +191,9 @@ export class ConnectionTable {
   constructor(
     private readonly opts: ConnectionTableOptions,
     private readonly emit: EmitFn,
-  ) {}
+  ) {
+    if (opts.hibernate !== false && opts.trace === false && opts.zeek === false) this.hibernated = new HibernatedConnections();
+  }
 
   /**
    * Moves capture time on to `t` (float seconds) as a packet does, sweeping finished connections when a sweep is
@@ -183,6 +212,10 @@ export class ConnectionTable {
     if (this.parking !== null && (t >= this.nextPark || t < this.nextPark - 2 * PARK_INTERVAL_S)) {
       this.nextPark = t + PARK_INTERVAL_S;
       this.park(this.now);
+    }
+    if (this.hibernated !== null && (t >= this.nextHibernate || t < this.nextHibernate - 2 * HIBERNATE_INTERVAL_S)) {
+      this.nextHibernate = t + HIBERNATE_INTERVAL_S;
+      this.hibernateIdle(this.now);
     }
   }
 
@@ -210,7 +243,7 @@ export class ConnectionTable {
       // A parked connection's tombstone: the connection comes back to its slot and goes on.
       if ((this.tombFlags[found - TOMB_TAG]! & TOMB_PARKED) !== 0) found = this.unpark(found - TOMB_TAG, this.index.at);
     }
-    if (found >= 0 && found < TOMB_TAG) conn = this.conns[found]!;
+    if (found >= 0 && found < TOMB_TAG) conn = this.conns[found] ?? this.wake(found);
     const dir = this.index.dir;
 
     const flags = seg.flags;
@@ -285,6 +318,9 @@ export class ConnectionTable {
         const tokens = new Int32Array(this.parkedToken.length * 2);
         tokens.set(this.parkedToken);
         this.parkedToken = tokens;
+        const records = new Int32Array(this.hibernatedRecord.length * 2);
+        records.set(this.hibernatedRecord);
+        this.hibernatedRecord = records;
       }
     } else {
       this.conns[slot] = conn;
@@ -325,8 +361,12 @@ export class ConnectionTable {
     const slots = this.actSlot;
     const stamps = this.actStamp;
     let n = 0;
+    // The hibernation pass's place moves with the entries (to the first live entry at or after it).
+    const cursor = this.hibernateCursor;
+    this.hibernateCursor = -1;
     for (let i = this.actHead; i < this.actTail; i++) {
       const slot = slots[i]!;
+      if (i >= cursor && this.hibernateCursor < 0) this.hibernateCursor = n;
       if (this.slotStamp[slot] !== stamps[i]) continue;
       slots[n] = slot;
       stamps[n] = stamps[i]!;
@@ -334,6 +374,7 @@ export class ConnectionTable {
     }
     this.actHead = 0;
     this.actTail = n;
+    if (this.hibernateCursor < 0) this.hibernateCursor = n;
     if (n * 2 > slots.length) {
       const s2 = new Int32Array(slots.length * 2);
       s2.set(slots.subarray(0, n));
@@ -486,6 +527,45 @@ export class ConnectionTable {
   }
 
   /**
+   * Hibernates the open connections idle for HIBERNATE_AFTER_S or more at `now` (hibernated.ts), walking the
+   * activity queue from where the last pass stopped: least recently active first, so the pass stops at the first
+   * connection active since. Finished connections are left to parking and the sweep.
+   */
+  private hibernateIdle(now: number): void {
+    const slots = this.actSlot;
+    const stamps = this.actStamp;
+    let i = Math.max(this.hibernateCursor, this.actHead);
+    for (; i < this.actTail; i++) {
+      const slot = slots[i]!;
+      if (this.slotStamp[slot] !== stamps[i]) continue;
+      const conn = this.conns[slot] ?? null;
+      if (conn === null) continue;
+      if (conn.lastTime + HIBERNATE_AFTER_S > now) break;
+      if (conn.finished || conn.inFinishedQueue) continue;
+      this.hibernatedRecord[slot] = this.hibernated!.put(conn) + 1;
+      this.conns[slot] = null;
+      if (this.lastConnection === conn) this.lastConnection = null;
+      conn.slot = -1;
+      this.hibernatedCount++;
+      this.recycle(conn);
+    }
+    this.hibernateCursor = i;
+  }
+
+  /** Takes the hibernated connection in `slot` back into an object, as it was; returns it. */
+  private wake(slot: number): Connection {
+    const conn = this.pool.pop() ?? new Connection(false);
+    conn.zeekTracked = false;
+    this.hibernated!.take(this.hibernatedRecord[slot]! - 1, conn);
+    this.hibernatedRecord[slot] = 0;
+    conn.slot = slot;
+    conn.inFinishedQueue = false;
+    this.conns[slot] = conn;
+    this.wokenCount++;
+    return conn;
+  }
+
+  /**
    * Takes the parked connection whose tombstone is `pos` (its index entry at position `at`) back into an object,
    * in its slot, as it was before it was parked; the index entry is the slot's again. Returns the slot.
    */
@@ -553,7 +633,7 @@ export class ConnectionTable {
   private evictOldest(now: number, keep: Connection): void {
     const slot = this.oldestSlot(keep.slot);
     if (slot < 0) return;
-    const victim = this.conns[slot] ?? null;
+    const victim = this.conns[slot] ?? (this.hibernatedRecord[slot] !== 0 ? this.wake(slot) : null);
     if (victim === null) {
       // Parked: it had finished, so it just leaves before its grace period is over, as a finished one does.
       this.emitParkedSlot(slot, now);
@@ -623,7 +703,10 @@ export class ConnectionTable {
    * `value - TOMB_TAG`, and which way it goes (0 from its client, 1 from its server; -1 another tuple).
    */
   tupleDir(value: number, seg: TcpSegment): number {
-    if (value < TOMB_TAG) return this.conns[value]!.tupleDir(seg);
+    if (value < TOMB_TAG) {
+      const conn = this.conns[value] ?? null;
+      return conn !== null ? conn.tupleDir(seg) : this.hibernated!.tupleDir(this.hibernatedRecord[value]! - 1, seg);
+    }
     const t = this.tombTuple;
     const o = (value - TOMB_TAG) * TOMB_TUPLE_WORDS;
     if (t[o] !== seg.ipVersion) return -1;
@@ -652,9 +735,10 @@ export class ConnectionTable {
     const end = this.actTail;
     for (let i = this.actHead; i < end && i < this.actTail; i++) {
       const slot = this.actSlot[i]!;
-      const conn = this.conns[slot] ?? null;
+      const live = this.slotStamp[slot] === this.actStamp[i];
+      const conn = this.conns[slot] ?? (live && this.hibernatedRecord[slot] !== 0 ? this.wake(slot) : null);
       // Parked connections have finished: nothing to watch.
-      if (this.slotStamp[slot] === this.actStamp[i] && conn !== null) fn(conn);
+      if (live && conn !== null) fn(conn);
     }
   }
 
@@ -669,7 +753,7 @@ export class ConnectionTable {
   flush(): void {
     const now = this.now;
     for (let slot = this.oldestSlot(-1); slot >= 0; slot = this.oldestSlot(-1)) {
-      const conn = this.conns[slot] ?? null;
+      const conn = this.conns[slot] ?? (this.hibernatedRecord[slot] !== 0 ? this.wake(slot) : null);
       if (conn === null) {
         this.emitParkedSlot(slot, now);
         continue;

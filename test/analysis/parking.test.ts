@@ -1,8 +1,8 @@
 /**
- * Parking (conn/parked.ts): a table that parks its finished connections in a ring of ended connections must hand
- * back exactly what a table that does not park emits — every connection, byte for byte as saveState writes it,
- * with the same reason and capture end — whatever the packets that follow a connection's end, the bounds of the
- * table and the room in the ring.
+ * Parking (conn/parked.ts): a table that parks its finished connections in a ring of ended connections (and
+ * hibernates its idle ones, conn/hibernated.ts, as a worker's table does) must hand back exactly what a table that
+ * does neither emits — every connection, byte for byte as saveState writes it, with the same reason and capture
+ * end — whatever the packets that follow a connection's end, the bounds of the table and the room in the ring.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -35,15 +35,17 @@ interface Run {
   keys: string[];
   parked: number;
   unparked: number;
+  hibernated: number;
 }
 
 /** The connections a table emits without parking, sorted (a parallel run's outputs do not depend on the order). */
 async function plain(feed: Feed, table: ConnectionTableOptions): Promise<Run> {
   const keys: string[] = [];
-  const f = new TableFollower({ ...table, trace: false, zeek: false }, (conn, reason, captureEnd) => keys.push(key(conn, reason, captureEnd)));
+  // Nor hibernating (conn/hibernated.ts): the reference keeps every connection in its object.
+  const f = new TableFollower({ ...table, trace: false, zeek: false, hibernate: false }, (conn, reason, captureEnd) => keys.push(key(conn, reason, captureEnd)));
   await feed(f, () => undefined);
   f.finish();
-  return { keys: keys.sort(), parked: 0, unparked: 0 };
+  return { keys: keys.sort(), parked: 0, unparked: 0, hibernated: 0 };
 }
 
 /**
@@ -76,7 +78,7 @@ async function parking(feed: Feed, table: ConnectionTableOptions, records: numbe
   drain();
   assert.ok(reader.ended, 'the End record arrived');
   assert.equal(keys.length, handedBack, 'every connection handed back arrived once (no voided record read)');
-  return { keys: keys.sort(), parked: f.table.parkedCount, unparked: f.table.unparkedCount };
+  return { keys: keys.sort(), parked: f.table.parkedCount, unparked: f.table.unparkedCount, hibernated: f.table.hibernatedCount };
 }
 
 /** Segments of many interleaved conversations whose ends are followed by packets before, during and after parking. */
@@ -195,6 +197,8 @@ describe('a table that parks its finished connections emits what one that does n
       synthesize({ out: file, connections: 3000, duration: 30, seed: 7, mix: { graceful: 55, rst: 25, orphan: 10, closewait: 10 } });
       const r1 = await same(fromFile(file), table, 4096, 256);
       assert.ok(r1.parked > 1000, `parked ${r1.parked}`);
+      // Its long CLOSE_WAITs hibernate, as a worker's do (conn/hibernated.ts).
+      assert.ok(r1.hibernated > 300, `hibernated ${r1.hibernated}`);
       await same(fromFile(file), { ...table, maxConnections: 500 }, 64, 256);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

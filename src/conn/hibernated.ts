@@ -93,14 +93,16 @@ export class HibernatedConnections {
     this.chunks.push(chunk);
     for (let i = 0; i < CHUNK_RECORDS; i++) this.tunnel.push('');
     const cap = this.capacity;
-    const tuple = new Uint32Array(cap * TUPLE_WORDS);
-    tuple.set(this.tuple);
-    this.tuple = tuple;
-    const hash = new Int32Array(cap);
-    hash.set(this.hash);
-    this.hash = hash;
-    if (this.free.length < cap) {
-      const free = new Int32Array(cap);
+    // The per-record arrays double (a copy per chunk would cost the square of the records).
+    if (this.hash.length < cap) {
+      const n = Math.max(cap, this.hash.length * 2);
+      const tuple = new Uint32Array(n * TUPLE_WORDS);
+      tuple.set(this.tuple);
+      this.tuple = tuple;
+      const hash = new Int32Array(n);
+      hash.set(this.hash);
+      this.hash = hash;
+      const free = new Int32Array(n);
       free.set(this.free.subarray(0, this.freeCount));
       this.free = free;
     }

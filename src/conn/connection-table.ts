@@ -4,7 +4,7 @@ import { FinishedQueue } from './finished-queue.js';
 import { HibernatedConnections } from './hibernated.js';
 import { ParkedConnections, type ParkingSink } from './parked.js';
 import { toSeconds } from './time.js';
-import { TupleIndex, tupleDirIn, tupleHash } from './tuple-index.js';
+import { TUPLE_RECORD_WORDS, TupleIndex, tupleDirOfRecord, tupleHash } from './tuple-index.js';
 
 export interface ConnectionTableOptions {
   /** Connections held at once; beyond it the least recently active are classified and evicted. */
@@ -84,8 +84,6 @@ const TOMB_PARKED = 8;
 /** Index values from TOMB_TAG up are tombstones (ring position + TOMB_TAG); below, connection slots. */
 const TOMB_TAG = 0x4000_0000;
 
-/** 32-bit words of a tombstone's tuple: the IP version, the ports, the client's and the server's address. */
-const TOMB_TUPLE_WORDS = 10;
 
 /** What takes a removed connection's place in the index. */
 const NO_TOMBSTONE = 0;
@@ -120,7 +118,7 @@ export class ConnectionTable {
   private freeCount = 0;
   /**
    * Tombstones, a ring reused oldest first (bounded, and no garbage once it is full), in typed arrays: the tuple
-   * hash (to remove one from the index when it is overwritten), the tuple (TOMB_TUPLE_WORDS words: the IP
+   * hash (to remove one from the index when it is overwritten), the tuple (a tuple record, tuple-index.ts: the IP
    * version, the ports (client << 16 | server), the client's and the server's address; the index keeps none),
    * the client's ISN, the incarnation, and flag bits.
    */
@@ -554,8 +552,7 @@ export class ConnectionTable {
 
   /** Takes the hibernated connection in `slot` back into an object, as it was; returns it. */
   private wake(slot: number): Connection {
-    const conn = this.pool.pop() ?? new Connection(false);
-    conn.zeekTracked = false;
+    const conn = this.untracedConnection();
     this.hibernated!.take(this.hibernatedRecord[slot]! - 1, conn);
     this.hibernatedRecord[slot] = 0;
     conn.slot = slot;
@@ -573,8 +570,7 @@ export class ConnectionTable {
     const token = this.tombToken[pos]!;
     const parked = this.parked!;
     const slot = parked.tableSlot[token]!;
-    const conn = this.pool.pop() ?? new Connection(false);
-    conn.zeekTracked = false;
+    const conn = this.untracedConnection();
     this.parking!.restore(token, conn);
     conn.slot = slot;
     conn.hash = this.tombHash[pos]!;
@@ -623,6 +619,13 @@ export class ConnectionTable {
     this.emitParked(token, now);
   }
 
+  /** A reset connection without trace or Zeek view (a pooled one if any) for parked or hibernated state to go into. */
+  private untracedConnection(): Connection {
+    const conn = this.pool.pop() ?? new Connection(false);
+    conn.zeekTracked = false;
+    return conn;
+  }
+
   /** Keeps an emitted connection for reuse (its record has been built: nothing refers to it any more). */
   private recycle(conn: Connection): void {
     if (this.pool.length >= POOL_MAX || this.opts.reuseConnections === false) return;
@@ -666,10 +669,7 @@ export class ConnectionTable {
   private fillTombstone(pos: number, conn: Connection, evicted: boolean): void {
     this.tombHash[pos] = conn.hash;
     const t = this.tombTuple;
-    const o = pos * TOMB_TUPLE_WORDS;
-    t[o] = conn.ipVersion;
-    t[o + 1] = ((conn.clientPort << 16) | conn.serverPort) >>> 0;
-    conn.copyAddresses(t, o + 2);
+    conn.copyTuple(t, pos * TUPLE_RECORD_WORDS);
     this.tombIsn[pos] = conn.client.isn;
     this.tombIncarnation[pos] = conn.incarnation;
     this.tombFlags[pos] = TOMB_LINKED | (evicted ? TOMB_EVICTED : 0) | (conn.client.hasIsn ? TOMB_HAS_ISN : 0);
@@ -681,7 +681,7 @@ export class ConnectionTable {
     const hash = new Int32Array(n);
     hash.set(this.tombHash);
     this.tombHash = hash;
-    const tuple = new Uint32Array(n * TOMB_TUPLE_WORDS);
+    const tuple = new Uint32Array(n * TUPLE_RECORD_WORDS);
     tuple.set(this.tombTuple);
     this.tombTuple = tuple;
     const isn = new Uint32Array(n);
@@ -707,11 +707,7 @@ export class ConnectionTable {
       const conn = this.conns[value] ?? null;
       return conn !== null ? conn.tupleDir(seg) : this.hibernated!.tupleDir(this.hibernatedRecord[value]! - 1, seg);
     }
-    const t = this.tombTuple;
-    const o = (value - TOMB_TAG) * TOMB_TUPLE_WORDS;
-    if (t[o] !== seg.ipVersion) return -1;
-    const ports = t[o + 1]!;
-    return tupleDirIn(seg, t, o + 2, o + 6, ports >>> 16, ports & 0xffff);
+    return tupleDirOfRecord(seg, this.tombTuple, (value - TOMB_TAG) * TUPLE_RECORD_WORDS);
   }
 
   /** Is this SYN (no ACK) a new connection on a tuple that has a tombstone, rather than a retransmission? */

@@ -291,11 +291,13 @@ export class Connection {
     return tupleDirIn(seg, this.words, this.addrWord, this.addrWord + 4, this.clientPort, this.serverPort);
   }
 
-  /** Copies the client's and then the server's address (8 words) into `out` from `o` on (a tombstone's tuple). */
-  copyAddresses(out: Uint32Array, o: number): void {
+  /** Writes the connection's tuple record (tuple-index.ts, TUPLE_RECORD_WORDS) into `out` from `o` on. */
+  copyTuple(out: Uint32Array, o: number): void {
+    out[o] = this.ipVersion;
+    out[o + 1] = ((this.clientPort << 16) | this.serverPort) >>> 0;
     const w = this.words;
     const c = this.addrWord;
-    for (let k = 0; k < 8; k++) out[o + k] = w[c + k]!;
+    for (let k = 0; k < 8; k++) out[o + 2 + k] = w[c + k]!;
   }
 
   /** Writes the addresses' words (element by element: cheaper than TypedArray.prototype.set for four). */

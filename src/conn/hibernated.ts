@@ -8,24 +8,22 @@
  * until they are promoted, and scattered, so that the end of the capture reads each one through a chain of cache
  * misses. Here an idle connection's state is copied (Connection.saveState, the format a parallel run's worker
  * hands back) into a slab record while it is still warm, its object goes back to the pool for the next connection,
- * and its records lie side by side in the order the connections went idle.
+ * and the records lie in a few large chunks rather than in tens of thousands of small objects.
  *
  * The table (ConnectionTable) keeps everything else as it was: the connection's slot, its index entry and its place
  * in the activity order. A record also keeps the connection's tuple, so that the index can check a candidate
- * without waking it. Records are numbered; the slabs grow a chunk at a time (never copied, so growing never holds
- * two copies) up to the most connections hibernated at once, and numbers are reused.
+ * without waking it (the tuple record tombstones keep too, tuple-index.ts). Records are numbered; the slabs grow a
+ * chunk at a time (never copied, so growing never holds two copies) up to the most connections hibernated at
+ * once, and numbers are freed and reused in any order.
  */
 import type { TcpSegment } from '../decode/segment.js';
 import { CONNECTION_BUFFER_WORDS, CONNECTION_STATE_WORDS, type Connection } from './connection.js';
-import { tupleDirIn } from './tuple-index.js';
+import { TUPLE_RECORD_WORDS, tupleDirOfRecord } from './tuple-index.js';
 
 /** Records per chunk (a power of two): 256 records of 1.2 KB, 300 KB a chunk. */
 const CHUNK_SHIFT = 8;
 const CHUNK_RECORDS = 1 << CHUNK_SHIFT;
 const CHUNK_MASK = CHUNK_RECORDS - 1;
-
-/** 32-bit words of a record's tuple: the IP version, the ports (client << 16 | server), then both addresses. */
-const TUPLE_WORDS = 10;
 
 export class HibernatedConnections {
   /** The state slabs: chunk k holds records k * CHUNK_RECORDS onwards, CONNECTION_STATE_WORDS words each. */
@@ -50,11 +48,7 @@ export class HibernatedConnections {
     if (this.freeCount === 0) this.grow();
     const r = this.free[--this.freeCount]!;
     conn.saveState(this.chunks[r >>> CHUNK_SHIFT]!, (r & CHUNK_MASK) * CONNECTION_STATE_WORDS);
-    const t = this.tuple;
-    const o = r * TUPLE_WORDS;
-    t[o] = conn.ipVersion;
-    t[o + 1] = ((conn.clientPort << 16) | conn.serverPort) >>> 0;
-    conn.copyAddresses(t, o + 2);
+    conn.copyTuple(this.tuple, r * TUPLE_RECORD_WORDS);
     this.hash[r] = conn.hash;
     this.tunnel[r] = conn.tunnel;
     this.count++;
@@ -79,11 +73,7 @@ export class HibernatedConnections {
 
   /** Which way `seg` goes on record `r`'s tuple: 0 from its client, 1 from its server, -1 another tuple. */
   tupleDir(r: number, seg: TcpSegment): number {
-    const t = this.tuple;
-    const o = r * TUPLE_WORDS;
-    if (t[o] !== seg.ipVersion) return -1;
-    const ports = t[o + 1]!;
-    return tupleDirIn(seg, t, o + 2, o + 6, ports >>> 16, ports & 0xffff);
+    return tupleDirOfRecord(seg, this.tuple, r * TUPLE_RECORD_WORDS);
   }
 
   /** One more chunk, its records free (lowest numbers taken first). */
@@ -96,7 +86,7 @@ export class HibernatedConnections {
     // The per-record arrays double (a copy per chunk would cost the square of the records).
     if (this.hash.length < cap) {
       const n = Math.max(cap, this.hash.length * 2);
-      const tuple = new Uint32Array(n * TUPLE_WORDS);
+      const tuple = new Uint32Array(n * TUPLE_RECORD_WORDS);
       tuple.set(this.tuple);
       this.tuple = tuple;
       const hash = new Int32Array(n);

@@ -43,6 +43,19 @@ export function tupleDirIn(seg: TcpSegment, words: Uint32Array, clientAt: number
   return -1;
 }
 
+/**
+ * 32-bit words of a tuple record (Connection.copyTuple writes one): the IP version, the ports (client << 16 |
+ * server), the client's address, the server's. What a tombstone and a hibernated connection keep of their tuple.
+ */
+export const TUPLE_RECORD_WORDS = 10;
+
+/** tupleDirIn for the tuple record at words[o..o + TUPLE_RECORD_WORDS) (the IP version checked here). */
+export function tupleDirOfRecord(seg: TcpSegment, words: Uint32Array, o: number): number {
+  if (words[o] !== seg.ipVersion) return -1;
+  const ports = words[o + 1]!;
+  return tupleDirIn(seg, words, o + 2, o + 6, ports >>> 16, ports & 0xffff);
+}
+
 /** Symmetric hash of the 4-tuple: the same for both directions (the endpoint hashes are added, as gopacket's FastHash). */
 export function tupleHash(seg: TcpSegment): number {
   return (endpointHash(seg.srcAddr, seg.srcPort) + endpointHash(seg.dstAddr, seg.dstPort)) | 0;

@@ -79,7 +79,8 @@ function main(): void {
     process.exit(2);
   }
   const node = process.execPath;
-  const cli = path.join(ROOT, 'bin', 'teardown.js');
+  // The installed command (package.json "bin"), as a user runs `teardown analyze FILE`: the launcher, then Node.
+  const cli = path.join(ROOT, 'bin', 'teardown');
   const iterate = path.join(ROOT, 'dist', 'bench', 'pcap-parser-iterate.js');
 
   const { file, packets } = capture(connections, duration);
@@ -91,9 +92,9 @@ function main(): void {
     { name: 'cat', cmd: 'cat', args: [file], runs },
     ...(have('tcpdump') ? [{ name: 'tcpdump -r -w /dev/null', cmd: 'tcpdump', args: ['-r', file, '-w', '/dev/null'], runs }] : []),
     { name: 'pcap-parser (iterate)', cmd: node, args: [iterate, file], runs },
-    { name: 'teardown analyze', cmd: node, args: [cli, 'analyze', file], runs },
+    { name: 'teardown analyze', cmd: cli, args: ['analyze', file], runs },
     // The same run on one thread: what the worker thread brings.
-    { name: 'teardown analyze --jobs 1', cmd: node, args: [cli, 'analyze', '--jobs', '1', file], runs },
+    { name: 'teardown analyze --jobs 1', cmd: cli, args: ['analyze', '--jobs', '1', file], runs },
     ...(have('tcptrace') ? [{ name: 'tcptrace -n', cmd: 'tcptrace', args: ['-n', file], runs }] : []),
     ...(have('tshark') ? [{ name: 'tshark -q -z conv,tcp', cmd: 'tshark', args: ['-q', '-z', 'conv,tcp', '-r', file], runs }] : []),
   ];
@@ -130,7 +131,7 @@ function main(): void {
   if (long) {
     const l = capture(connections * 10, duration * 10);
     const longRuns: Measure[] = [];
-    for (let i = 0; i < Math.max(1, Math.min(runs, 2)); i++) longRuns.push(timed(node, [cli, 'analyze', l.file]));
+    for (let i = 0; i < Math.max(1, Math.min(runs, 2)); i++) longRuns.push(timed(cli, ['analyze', l.file]));
     const tdLong = medianOf(longRuns);
     lines.push(`10 × longer: ${path.relative(ROOT, l.file)}: ${l.packets.toLocaleString('en')} packets: teardown ${tdLong.wall.toFixed(2)} s, peak ${tdLong.rssMB.toFixed(0)} MB`);
     goals.push(`peak 10 × / 1 × ${(tdLong.rssMB / td.rssMB).toFixed(2)} (goal ≤ 1.2)`);

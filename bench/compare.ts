@@ -32,9 +32,15 @@ function have(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 }
 
+/**
+ * The environment every program runs in: the Node running the benchmark first on PATH, so that the teardown
+ * launcher's `node` is the one pcap-parser's row runs on (not whichever another PATH entry offers).
+ */
+const ENV = { ...process.env, PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}` };
+
 /** Runs a command under GNU time; stdout discarded. */
 function timed(cmd: string, args: string[]): Measure {
-  const r = spawnSync(TIME, ['-f', '%e %M', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(TIME, ['-f', '%e %M', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', maxBuffer: 64 << 20, env: ENV });
   const last = (r.stderr ?? '').trim().split('\n').pop() ?? '';
   const m = /^([\d.]+) (\d+)$/.exec(last);
   if (!m) return { wall: NaN, rssMB: NaN, ok: false, note: last.slice(0, 120) };
